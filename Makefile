@@ -1,0 +1,49 @@
+# espload: top-level entry points. See README.md.
+BUILD      ?= build
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+.PHONY: all deps build test demo format format-check clean unit e2e bench fuzz
+
+all: build
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	@sh scripts/deps.sh
+	@mkdir -p $(BUILD) && touch $@
+
+build: deps
+	@cmake -S . -B $(BUILD) -DEL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: build format-check
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	@$(MAKE) --no-print-directory test-extra
+
+# suites that need more than ctest (cross builds, fuzzers, conformance); each script skips
+# nothing silently: it fails when its tools are missing
+test-extra:
+	@for s in tests/extra/*.sh; do [ -f "$$s" ] || continue; echo "== $$s"; sh "$$s" || exit 1; done
+
+unit: build
+	@cd $(BUILD) && ctest --output-on-failure -L unit -j $(JOBS)
+
+e2e: build
+	@cd $(BUILD) && ctest --output-on-failure -L e2e -j $(JOBS)
+
+demo: build
+	@sh scripts/demo.sh $(BUILD)
+
+bench: deps
+	@sh bench/run.sh
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	@clang-format -i $(FORMAT_FILES)
+
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format-check: ok"
+
+clean:
+	rm -rf $(BUILD) build-*

@@ -1,0 +1,2 @@
+/* SPDX-License-Identifier: MIT */
+typedef int stub_core_placeholder_t;

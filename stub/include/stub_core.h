@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef ESPLOAD_STUB_CORE_H
+#define ESPLOAD_STUB_CORE_H
+/*
+ * The portable flasher-stub core. It speaks the stub protocol (2 status bytes, 16 KiB
+ * blocks, ERASE_FLASH/ERASE_REGION/READ_FLASH/raw MD5/CHANGE_BAUDRATE, ...) and reaches
+ * hardware only through struct stub_hal. It is event driven: the caller feeds received
+ * UART bytes with stub_core_rx(); replies go out through hal->uart_tx. The same code runs
+ * on the chips (stub/hal/*) and inside the virtual device (sim/), so every simulator test
+ * of the stub path runs this logic.
+ *
+ * No allocation, no globals: all state lives in struct stub_core, which the caller owns.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct stub_hal {
+    void *ctx;
+    /* UART */
+    void (*uart_tx)(void *ctx, const uint8_t *buf, size_t len);
+    /* Called after the CHANGE_BAUDRATE reply has been sent. */
+    void (*set_baud)(void *ctx, uint32_t new_baud, uint32_t old_baud);
+    /* SPI flash: all return 0 on success, non-zero on failure. program: up to one 256-byte
+     * page, never crossing a page boundary; NOR semantics (bits only clear). */
+    int (*flash_read)(void *ctx, uint32_t addr, uint8_t *buf, uint32_t len);
+    int (*flash_program)(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len);
+    int (*flash_erase_sector)(void *ctx, uint32_t addr); /* 4 KiB */
+    int (*flash_erase_block)(void *ctx, uint32_t addr);  /* 64 KiB, aligned */
+    int (*flash_erase_chip)(void *ctx);
+    /* Registers (READ_REG/WRITE_REG pass through). */
+    uint32_t (*read_reg)(void *ctx, uint32_t addr);
+    void (*write_reg)(void *ctx, uint32_t addr, uint32_t value);
+    /* RAM (MEM_BEGIN/MEM_DATA/MEM_END through the stub); may be NULL. Returns 0 if ok. */
+    int (*mem_write)(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len);
+    /* MEM_END with an entry point, RUN_USER_CODE or FLASH_END(reboot): hand over control.
+     * entry 0 = reboot into the flashed app. May be NULL. */
+    void (*run)(void *ctx, uint32_t entry);
+    /* Busy-wait. May be NULL. */
+    void (*delay_us)(void *ctx, uint32_t us);
+};
+
+struct stub_core; /* defined in stub/core/stub_core_int.h; size below */
+
+/* Bytes the caller must provide for one struct stub_core (buffers included). */
+size_t stub_core_size(void);
+/* Initialises core (memory of stub_core_size() bytes, suitably aligned). flash_size is the
+ * detected flash size in bytes; security_info may be NULL (chip has none). */
+struct stub_core *stub_core_init(void *mem, const struct stub_hal *hal, uint32_t flash_size);
+/* Sends the OHAI greeting. */
+void stub_core_greet(struct stub_core *core);
+/* Feeds received bytes; replies are sent through the HAL before it returns. */
+void stub_core_rx(struct stub_core *core, const uint8_t *buf, size_t len);
+
+#endif

@@ -1,0 +1,2 @@
+/* keeps the test helper library non-empty */
+typedef int el_test_lib_nonempty;
