@@ -33,4 +33,44 @@ int cli_exit_from_err(int err);
 
 struct cli_ctx; /* defined by main.c (cli_int.h); commands use the accessors they need */
 
+/* ---- services main.c provides to every command (implemented in main.c / cli_*.c) ---- */
+struct el_port;
+struct el_loader;
+
+/* Global options as parsed (environment defaults applied). */
+struct cli_opts {
+    const char *port;   /* NULL: auto-detect */
+    unsigned baud;      /* --baud; 0 = default */
+    const char *chip;   /* "auto" or a chip name */
+    const char *before; /* normalised with dashes: "default-reset", ... */
+    const char *after;  /* "hard-reset", ... */
+    bool no_stub;
+    bool trace;
+    int connect_attempts;
+    const char *stub_dir;
+};
+const struct cli_opts *cli_get_opts(const struct cli_ctx *ctx);
+/* Opens --port (or auto-detects); on failure prints the one-line error and returns the
+ * exit code (non-zero); on success *out is set and 0 returned. The port stays owned by ctx. */
+int cli_open_port(struct cli_ctx *ctx, struct el_port **out);
+/* Opens the port if needed, resets into the bootloader, syncs and detects the chip, printing
+ * what esptool prints. Same return convention. */
+int cli_connect(struct cli_ctx *ctx, struct el_loader **out);
+
+/* ---- the serial monitor (cmd_monitor.c), also entered by write_flash --monitor ---- */
+/* Runs the monitor on an open port until the user quits (or, with verdict_only, until the
+ * boot settles and a doctor verdict is printed). Returns an exit code. */
+int cli_monitor_run(struct cli_ctx *ctx, struct el_port *port, bool verdict_only);
+
+/* ---- command entry points (one file each group) ---- */
+#define CLI_CMD(name) int name(struct cli_ctx *ctx, int argc, char **argv)
+/* cmd_image.c */
+CLI_CMD(cmd_image_info);
+CLI_CMD(cmd_elf2image);
+CLI_CMD(cmd_merge_bin);
+CLI_CMD(cmd_partition_table);
+/* cmd_monitor.c, cmd_doctor.c */
+CLI_CMD(cmd_monitor);
+CLI_CMD(cmd_doctor);
+
 #endif
