@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef ESPLOAD_FLASH_H
+#define ESPLOAD_FLASH_H
+/*
+ * SPI flash operations through a connected loader (loader.h): attach, parameters, JEDEC
+ * id and size, status registers, SFDP, write (compressed or not) with MD5 verification,
+ * read, erase, MD5. Each works with the ROM loader and with a stub; the differences
+ * (block sizes, status length, MD5 format, up-front erase, missing commands) are handled
+ * inside. Errors: EL_E_DEVICE (device status, detail in el_loader_errmsg), EL_E_TIMEOUT,
+ * EL_E_VERIFY (MD5 mismatch: never reported as success), EL_E_SIZE, EL_E_UNSUPPORTED.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct el_loader;
+
+/* --- attach and parameters --- */
+
+/* SPI_ATTACH. spi_conn < 0: ROM: pins from the eFuse SPI pad config (0 if unset), stub:
+ * nothing sent; else the value given (0 SPI, 1 HSPI, or el_flash_spi_pins()). Event
+ * EL_EV_SPI_ATTACH. Must precede flash commands on the ROM; el_flash_* call it once
+ * themselves if the caller did not. */
+int el_flash_attach(struct el_loader *l, long spi_conn);
+/* Packs --spi-connection CLK,Q,D,HD,CS into the SPI_ATTACH value (ESP32: 32/33 -> 30/31).
+ * EL_E_ARG if a pin is out of range. */
+int el_flash_spi_pins(unsigned clk, unsigned q, unsigned d, unsigned hd, unsigned cs,
+                      uint32_t *value);
+/* SPI_SET_PARAMS(0, size, 0x10000, 0x1000, 0x100, 0xFFFF). Event EL_EV_FLASH_SET_PARAMS. */
+int el_flash_set_params(struct el_loader *l, uint32_t size);
+
+/* --- identification and registers (SPI1 register sequence: run_spiflash_command) --- */
+
+/* Runs one SPI flash command: opcode, optional address (addr_bits 0 = none), dummy
+ * cycles, up to 64 bytes out (tx, tx_bits) and up to 32 bits in (rx_bits). */
+int el_flash_spi_command(struct el_loader *l, uint8_t opcode, const uint8_t *tx, unsigned tx_bits,
+                         unsigned rx_bits, uint32_t addr, unsigned addr_bits, unsigned dummy,
+                         uint32_t *rx);
+/* RDID (0x9F): manufacturer = id & 0xFF, device = (id >> 8) & 0xFFFF (type, capacity). */
+int el_flash_read_id(struct el_loader *l, uint32_t *id);
+/* Flash size from a JEDEC id (esptool's table; Adesto handled), 0 if unknown. */
+uint32_t el_flash_size_from_id(uint32_t id);
+/* "4MB", "512KB", ... for a size in bytes; "unknown" for 0. */
+const char *el_flash_size_name(uint32_t bytes);
+/* RDSR/RDSR2/RDSR3: nbytes 1..3 registers, value = sr1 | sr2 << 8 | sr3 << 16. */
+int el_flash_read_status(struct el_loader *l, unsigned nbytes, uint32_t *value);
+/* esptool write_flash_status: WREN (or 0x50 unless non_volatile) then WRSR per byte
+ * (0x01, 0x31, 0x11; also the 16-bit 0x01 form for 2 bytes), then WRDI. */
+int el_flash_write_status(struct el_loader *l, uint32_t value, unsigned nbytes, bool non_volatile);
+/* RDSFDP (0x5A, 24-bit address, 8 dummy cycles), bits <= 32. */
+int el_flash_read_sfdp(struct el_loader *l, uint32_t addr, unsigned bits, uint32_t *value);
+
+/* --- compression --- */
+
+enum el_compressor {
+    EL_COMP_NONE = 0,
+    EL_COMP_ZLIB9 = 1,        /* zlib level 9 (esptool's choice) */
+    EL_COMP_LIBDEFLATE12 = 2, /* libdeflate level 12, zlib wrapper */
+    EL_COMP_ZOPFLI = 3,       /* zopfli, zlib wrapper */
+    EL_COMP_AUTO = 4          /* el_compress_choose() */
+};
+const char *el_compressor_name(enum el_compressor c);
+/* Compresses into a zlib stream (header + Adler-32) the device can inflate. *out is
+ * malloc'ed (caller frees). EL_E_ARG for NONE/AUTO. */
+int el_compress(enum el_compressor c, const uint8_t *in, size_t len, uint8_t **out,
+                size_t *out_len);
+/* Pure: picks the compressor whose host time never costs more than the wire time it
+ * saves at `baud`, from measured-or-nominal speeds: est_ratio is the zlib-9 ratio
+ * (compressed/raw, 0 = unknown). Never returns AUTO. */
+enum el_compressor el_compress_choose(size_t raw_len, unsigned baud, double est_ratio);
+
+/* --- write --- */
+
+struct el_write_opts {
+    int compress;                  /* 1 yes, 0 no, -1 default (yes with stub, as esptool) */
+    enum el_compressor compressor; /* EL_COMP_ZLIB9 default; AUTO to choose */
+    bool skip_unchanged;           /* device MD5 of the region first; equal -> skip */
+    bool diff_sectors;             /* MD5 per 64 KiB/4 KiB, write only changed sectors */
+    bool no_verify;                /* skip the final MD5 (never implied) */
+};
+void el_write_opts_init(struct el_write_opts *o);
+
+struct el_write_result {
+    size_t len;      /* bytes written (padded to 4) */
+    size_t wire_len; /* bytes sent (compressed size, or len) */
+    bool compressed;
+    enum el_compressor compressor;
+    bool skipped;             /* already in flash */
+    uint32_t sectors_written; /* diff mode: changed sectors; else all sectors */
+    bool verified;            /* MD5 matched */
+    uint8_t md5[16];          /* MD5 of the padded data */
+};
+
+/*
+ * Writes data at addr (the caller has already patched the header if needed). Pads to 4
+ * bytes with 0xFF; ROM: start moves down to the sector boundary with 0xFF prefix (those
+ * bytes are erased, as esptool warns). Progress EL_PROG_WRITE per block. Events
+ * COMPRESSED, ROM_ERASING/ROM_ERASE_TOOK, ALREADY_IN_FLASH, CHANGED_SECTORS, VERIFYING,
+ * VERIFIED. Never sends FLASH_END to the ROM. Returns EL_E_VERIFY if the MD5 differs.
+ */
+int el_flash_write(struct el_loader *l, uint32_t addr, const uint8_t *data, size_t len,
+                   const struct el_write_opts *o, struct el_write_result *res);
+/* After all writes with a stub, esptool v4 sends FLASH_BEGIN(0,0)+FLASH_END(1) ("stay");
+ * with reboot=true FLASH_END(0). On the ROM this does nothing unless reboot. */
+int el_flash_finish(struct el_loader *l, bool reboot);
+
+/* --- read, erase, MD5 --- */
+
+/* Stub: READ_FLASH streaming with ACKs and final MD5 check; ROM: READ_FLASH_SLOW 64 bytes
+ * per request. Progress EL_PROG_READ. */
+int el_flash_read(struct el_loader *l, uint32_t addr, uint8_t *buf, size_t len);
+/* SPI_FLASH_MD5 (ROM: hex text, stub: raw) into md5[16]. */
+int el_flash_md5(struct el_loader *l, uint32_t addr, uint32_t len, uint8_t md5[16]);
+/* Stub: ERASE_FLASH; ROM: WREN + chip erase (0xC7) + poll WIP via RDSR (120 s). */
+int el_flash_erase_all(struct el_loader *l);
+/* addr and len multiples of 4 KiB. Stub: ERASE_REGION; ROM: SPI_SET_PARAMS +
+ * FLASH_BEGIN(len, addr) (the ROM erases on begin). */
+int el_flash_erase_region(struct el_loader *l, uint32_t addr, uint32_t len);
+/* Flash size set with el_flash_set_params (0 = not set; the ROM assumes 2 MB). */
+uint32_t el_flash_params_size(const struct el_loader *l);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
