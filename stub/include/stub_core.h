@@ -6,7 +6,7 @@
  * blocks, ERASE_FLASH/ERASE_REGION/READ_FLASH/raw MD5/CHANGE_BAUDRATE, ...) and reaches
  * hardware only through struct stub_hal. It is event driven: the caller feeds received
  * UART bytes with stub_core_rx(); replies go out through hal->uart_tx. The same code runs
- * on the chips (stub/hal/*) and inside the virtual device (sim/), so every simulator test
+ * on the chips (stub/hal/<chip>/) and inside the virtual device (sim/), so every simulator test
  * of the stub path runs this logic.
  *
  * No allocation, no globals: all state lives in struct stub_core, which the caller owns.
@@ -38,14 +38,26 @@ struct stub_hal {
     void (*run)(void *ctx, uint32_t entry);
     /* Busy-wait. May be NULL. */
     void (*delay_us)(void *ctx, uint32_t us);
+    /* --- optional members (NULL = absent); added after the first version --- */
+    /* Called often during long work (flash erase/program loops, inflate, MD5) so a
+     * polled UART can be drained: the HAL may call stub_core_rx() from inside it; such
+     * frames are queued (two frame buffers) and handled when the current one is done. */
+    void (*poll)(void *ctx);
+    /* Clears flash write protection before writes/erases. 0 if ok (error 0xC5). */
+    int (*flash_unlock)(void *ctx);
+    /* GET_SECURITY_INFO payload into out (cap bytes). Returns its length, 0 if the chip
+     * has none (the stub answers 0xFF "not implemented", as esptool's ESP32 stub does),
+     * or <0 on failure. */
+    int (*security_info)(void *ctx, uint8_t *out, uint32_t cap);
 };
 
 struct stub_core; /* defined in stub/core/stub_core_int.h; size below */
 
 /* Bytes the caller must provide for one struct stub_core (buffers included). */
 size_t stub_core_size(void);
-/* Initialises core (memory of stub_core_size() bytes, suitably aligned). flash_size is the
- * detected flash size in bytes; security_info may be NULL (chip has none). */
+/* Initialises core (memory of stub_core_size() bytes, 8-byte aligned). The HAL table is
+ * copied. flash_size is the detected flash size in bytes (0 = unknown); SPI_SET_PARAMS
+ * replaces it. */
 struct stub_core *stub_core_init(void *mem, const struct stub_hal *hal, uint32_t flash_size);
 /* Sends the OHAI greeting. */
 void stub_core_greet(struct stub_core *core);
