@@ -336,12 +336,16 @@ static uint8_t fw_end(struct stub_core *c)
 {
     if (!c->fw_active)
         return ST_NOT_IN_FLASH;
+    if (c->fw_error != ST_OK) { /* the most specific cause first */
+        c->fw_active = 0;
+        return c->fw_error;
+    }
     if (c->fw_remaining > 0)
         return ST_NOT_ENOUGH_DATA;
-    if (c->fw_deflate && !c->fw_inflate_done && c->fw_error == ST_OK)
+    if (c->fw_deflate && !c->fw_inflate_done)
         return ST_NOT_ENOUGH_DATA; /* output complete but the Adler-32 trailer is missing */
     c->fw_active = 0;
-    return c->fw_error;
+    return ST_OK;
 }
 
 static uint8_t md5_region(struct stub_core *c, uint32_t addr, uint32_t len, uint8_t digest[16])

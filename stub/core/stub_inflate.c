@@ -407,10 +407,18 @@ int stub_inflate_run(struct stub_inflate *st, const uint8_t *in, uint32_t in_len
         }
         case S_ADLER:
             DROP(bitcnt & 7u);
-            while (st->adler_in < 4) {
-                NEED(8);
-                st->dist = (st->dist << 8) | BITS(8); /* dist reused as the trailer */
-                DROP(8);
+            while (st->adler_in < 4) { /* byte by byte: never read past the trailer */
+                uint32_t b;
+                if (bitcnt >= 8) {
+                    b = BITS(8);
+                    DROP(8);
+                } else if (in_len > 0) {
+                    b = *in++;
+                    in_len--;
+                } else {
+                    goto need_input;
+                }
+                st->dist = (st->dist << 8) | b; /* dist reused as the trailer */
                 st->adler_in++;
             }
             st->adler = stub_adler32(st->adler, win + sum_from, pos - sum_from);
