@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Flash writes: compression (zlib 9 / libdeflate 12 / zopfli, all as zlib streams with
+ * Adler-32 for the device's inflater), FLASH_BEGIN/FLASH_DEFL_BEGIN with the ROM's and the
+ * stub's size rules, data blocks with retries, the stub write barrier, skip-unchanged and
+ * changed-sector diffs, and the final MD5 verification (esptool cmds.py write_flash,
+ * loader.py flash_begin/flash_defl_begin/flash_block/flash_defl_block).
+ */
+#include "loader/loader_int.h"
+#include "port/port_os.h"
+
+#include "espload/bytes.h"
+#include "espload/err.h"
+#include "espload/proto.h"
+
+#include <libdeflate.h>
+#include <md5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include <zopfli/zopfli.h>
+
+/* ---------------------------------------------------------------------------------- */
+/* compression                                                                          */
+
+const char *el_compressor_name(enum el_compressor c)
+{
+    switch (c) {
+    case EL_COMP_NONE:
+        return "none";
+    case EL_COMP_ZLIB9:
+        return "zlib-9";
+    case EL_COMP_LIBDEFLATE12:
+        return "libdeflate-12";
+    case EL_COMP_ZOPFLI:
+        return "zopfli";
+    case EL_COMP_AUTO:
+        return "auto";
+    }
+    return "?";
+}
+
+int el_compress(enum el_compressor c, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
+{
+    if (!out || !out_len)
+        return EL_E_ARG;
+    *out = NULL;
+    *out_len = 0;
+    if (!in && len)
+        return EL_E_ARG;
+    switch (c) {
+    case EL_COMP_ZLIB9: {
+        uLongf cap = compressBound((uLong)len);
+        uint8_t *buf = malloc(cap ? cap : 1);
+        if (!buf)
+            return EL_E_NOMEM;
+        if (compress2(buf, &cap, in, (uLong)len, 9) != Z_OK) {
+            free(buf);
+            return EL_E_NOMEM;
+        }
+        *out = buf;
+        *out_len = cap;
+        return EL_OK;
+    }
+    case EL_COMP_LIBDEFLATE12: {
+        struct libdeflate_compressor *z = libdeflate_alloc_compressor(12);
+        if (!z)
+            return EL_E_NOMEM;
+        size_t cap = libdeflate_zlib_compress_bound(z, len);
+        uint8_t *buf = malloc(cap ? cap : 1);
+        if (!buf) {
+            libdeflate_free_compressor(z);
+            return EL_E_NOMEM;
+        }
+        size_t n = libdeflate_zlib_compress(z, in, len, buf, cap);
+        libdeflate_free_compressor(z);
+        if (!n) {
+            free(buf);
+            return EL_E_NOMEM;
+        }
+        *out = buf;
+        *out_len = n;
+        return EL_OK;
+    }
+    case EL_COMP_ZOPFLI: {
+        ZopfliOptions o;
+        ZopfliInitOptions(&o);
+        o.numiterations = len > (1u << 20) ? 5 : 15;
+        unsigned char *zo = NULL;
+        size_t zn = 0;
+        ZopfliCompress(&o, ZOPFLI_FORMAT_ZLIB, in, len, &zo, &zn);
+        if (!zo)
+            return EL_E_NOMEM;
+        /* zopfli allocates with malloc; hand it over as is */
+        *out = zo;
+        *out_len = zn;
+        return EL_OK;
+    }
+    default:
+        return EL_E_ARG;
+    }
+}
+
+/*
+ * Nominal host speeds (input bytes per second on a modest machine) and how much smaller
+ * than zlib-9 each output is on firmware images. The rule: a slower compressor is chosen
+ * only when the wire time its extra saving buys (at baud, 10 bits per byte) exceeds the
+ * extra host time it costs, so it can never make the whole write slower than zlib-9.
+ */
+#define ZLIB9_BPS         15e6
+#define LIBDEFLATE12_BPS  6e6
+#define ZOPFLI_BPS        0.25e6
+#define LIBDEFLATE12_GAIN 0.03
+#define ZOPFLI_GAIN       0.05
+
+enum el_compressor el_compress_choose(size_t raw_len, unsigned baud, double est_ratio)
+{
+    if (!raw_len || !baud)
+        return EL_COMP_ZLIB9;
+    if (est_ratio <= 0 || est_ratio > 1)
+        est_ratio = 0.6;
+    double wire_bps = (double)baud / 10.0;
+    double comp = (double)raw_len * est_ratio;
+    enum el_compressor best = EL_COMP_ZLIB9;
+    double best_net = 0; /* seconds saved relative to zlib-9 */
+    struct {
+        enum el_compressor c;
+        double bps, gain;
+    } cand[] = {{EL_COMP_LIBDEFLATE12, LIBDEFLATE12_BPS, LIBDEFLATE12_GAIN},
+                {EL_COMP_ZOPFLI, ZOPFLI_BPS, ZOPFLI_GAIN}};
+    for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++) {
+        double saved_wire = comp * cand[i].gain / wire_bps;
+        double extra_host = (double)raw_len / cand[i].bps - (double)raw_len / ZLIB9_BPS;
+        double net = saved_wire - extra_host;
+        if (net > best_net) {
+            best_net = net;
+            best = cand[i].c;
+        }
+    }
+    return best;
+}
+
+/* ---------------------------------------------------------------------------------- */
+
+void el_write_opts_init(struct el_write_opts *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof(*o));
+    o->compress = -1;
+    o->compressor = EL_COMP_ZLIB9;
+}
+
+static void md5_of(const uint8_t *d, size_t n, uint8_t out[16])
+{
+    MD5_CTX c;
+    MD5Init(&c);
+    MD5Update(&c, d, n);
+    MD5Final(out, &c);
+}
+
+/* Sends one data block, retrying like esptool (WRITE_BLOCK_ATTEMPTS). */
+static int send_block(struct el_loader *l, uint8_t op, const uint8_t *payload, size_t n,
+                      uint32_t seq, unsigned timeout_ms)
+{
+    const size_t hdr = EL_DATA_HDR_LEN;
+    uint8_t local[EL_DATA_HDR_LEN + EL_STUB_FLASH_BLOCK];
+    if (n > EL_STUB_FLASH_BLOCK)
+        return EL_E_ARG;
+    el_put_le32(local, (uint32_t)n);
+    el_put_le32(local + 4, seq);
+    el_put_le32(local + 8, 0);
+    el_put_le32(local + 12, 0);
+    memcpy(local + hdr, payload, n);
+    uint32_t chk = el_checksum(payload, n, EL_CHECKSUM_SEED);
+    char what[64];
+    snprintf(what, sizeof(what), "%s after seq %u",
+             op == EL_OP_FLASH_DEFL_DATA ? "write compressed data to flash"
+                                         : "write to target Flash",
+             (unsigned)seq);
+    int rc = EL_OK;
+    for (int attempt = 1; attempt <= EL_WRITE_BLOCK_ATTEMPTS; attempt++) {
+        rc = eli_check(l, what, op, local, hdr + n, chk, timeout_ms, NULL, NULL, NULL);
+        if (rc == EL_OK || rc == EL_E_IO || rc == EL_E_ARG)
+            return rc;
+        if (attempt < EL_WRITE_BLOCK_ATTEMPTS)
+            eli_event(l, EL_EV_BLOCK_RETRY, seq, attempt + 1, 0, NULL);
+    }
+    return rc;
+}
+
+/* Counts the bytes a compressed chunk inflates to (to size timeouts and progress). */
+struct inflater {
+    z_stream z;
+    bool ok;
+    uint8_t out[16384];
+};
+
+static size_t inflate_count(struct inflater *inf, const uint8_t *in, size_t n)
+{
+    if (!inf->ok)
+        return 0;
+    size_t total = 0;
+    inf->z.next_in = (Bytef *)(uintptr_t)in;
+    inf->z.avail_in = (uInt)n;
+    for (;;) {
+        inf->z.next_out = inf->out;
+        inf->z.avail_out = sizeof(inf->out);
+        int zr = inflate(&inf->z, Z_NO_FLUSH);
+        total += sizeof(inf->out) - inf->z.avail_out;
+        if (zr == Z_STREAM_END || zr == Z_BUF_ERROR)
+            break;
+        if (zr != Z_OK) {
+            inf->ok = false;
+            break;
+        }
+        if (inf->z.avail_in == 0 && inf->z.avail_out != 0)
+            break;
+    }
+    return total;
+}
+
+/* Writes one contiguous region (addr already sector-aligned on the ROM). */
+static int write_region(struct el_loader *l, uint32_t addr, const uint8_t *buf, size_t n,
+                        bool compress, enum el_compressor comp, size_t *wire_out,
+                        bool *compressed_out, enum el_compressor *comp_out)
+{
+    const uint32_t bs = l->stub ? EL_STUB_FLASH_BLOCK : EL_ROM_FLASH_BLOCK;
+    uint8_t *z = NULL;
+    size_t zn = 0;
+    int rc;
+    *wire_out = n;
+    *compressed_out = false;
+    *comp_out = EL_COMP_NONE;
+    if (compress) {
+        if (comp == EL_COMP_AUTO || comp == EL_COMP_NONE)
+            comp = el_compress_choose(n, el_loader_baud(l), 0);
+        rc = el_compress(comp, buf, n, &z, &zn);
+        if (rc != EL_OK)
+            return eli_fail(l, rc, "compression failed");
+        if (zn >= n) {
+            eli_event(l, EL_EV_COMPRESS_NOT_USEFUL, (int64_t)n, (int64_t)zn, comp, NULL);
+            free(z);
+            z = NULL;
+            compress = false;
+        }
+    }
+    uint8_t d[16];
+    struct el_progress pr = {.op = EL_PROG_WRITE, .start = addr, .addr = addr, .total = n};
+    uint64_t t0 = eli_port_now_ms();
+    if (compress) {
+        eli_event(l, EL_EV_COMPRESSED, (int64_t)n, (int64_t)zn, comp, NULL);
+        uint32_t blocks = (uint32_t)((zn + bs - 1) / bs);
+        uint32_t begin_size = l->stub ? (uint32_t)n : (uint32_t)((n + bs - 1) / bs * bs);
+        unsigned to = l->stub ? EL_DEFAULT_TIMEOUT_MS
+                              : el_timeout_per_mb(EL_ERASE_REGION_MS_PER_MB, begin_size);
+        if (!l->stub)
+            eli_event(l, EL_EV_ROM_ERASING, addr, begin_size, 0, NULL);
+        el_put_le32(d, begin_size);
+        el_put_le32(d + 4, blocks);
+        el_put_le32(d + 8, bs);
+        el_put_le32(d + 12, addr);
+        rc = eli_check(l, "enter compressed flash mode", EL_OP_FLASH_DEFL_BEGIN, d, 16, 0, to, NULL,
+                       NULL, NULL);
+        if (rc != EL_OK) {
+            free(z);
+            return rc;
+        }
+        l->flash_begun = true;
+        if (!l->stub)
+            eli_event(l, EL_EV_ROM_ERASE_TOOK, (int64_t)(eli_port_now_ms() - t0), 0, 0, NULL);
+        struct inflater *inf = calloc(1, sizeof(*inf));
+        if (!inf) {
+            free(z);
+            return EL_E_NOMEM;
+        }
+        inf->ok = inflateInit(&inf->z) == Z_OK;
+        pr.blocks = blocks;
+        pr.wire_total = zn;
+        unsigned timeout = EL_DEFAULT_TIMEOUT_MS;
+        uint64_t written = 0;
+        for (uint32_t seq = 0; seq < blocks; seq++) {
+            size_t off = (size_t)seq * bs;
+            size_t cn = zn - off < bs ? zn - off : bs;
+            pr.block = seq;
+            pr.done = written;
+            pr.wire_done = off;
+            pr.addr = addr + (uint32_t)written;
+            eli_progress(l, &pr);
+            size_t unc = inflate_count(inf, z + off, cn);
+            if (!inf->ok)
+                unc = bs * 4; /* cannot tell: assume a generous block */
+            unsigned block_to = el_timeout_per_mb(EL_ERASE_WRITE_MS_PER_MB, unc);
+            /* ROM writes before it ACKs; the stub ACKs first and writes while the next
+             * block arrives, so its timeout applies to the block after */
+            if (!l->stub)
+                timeout = block_to;
+            rc = send_block(l, EL_OP_FLASH_DEFL_DATA, z + off, cn, seq, timeout);
+            if (rc != EL_OK) {
+                if (inf->ok)
+                    inflateEnd(&inf->z);
+                free(inf);
+                free(z);
+                return rc;
+            }
+            if (l->stub)
+                timeout = block_to;
+            written += unc;
+        }
+        if (inf->ok)
+            inflateEnd(&inf->z);
+        free(inf);
+        free(z);
+        *wire_out = zn;
+        *compressed_out = true;
+        *comp_out = comp;
+        pr.block = blocks;
+        pr.done = n;
+        pr.wire_done = zn;
+        pr.addr = addr + (uint32_t)n;
+        eli_progress(l, &pr);
+        if (l->stub) {
+            /* write barrier: answered only once the last block is in flash */
+            uint32_t v;
+            uint8_t ra[4];
+            el_put_le32(ra, EL_CHIP_MAGIC_REG);
+            rc = eli_check(l, "wait for the last block to be written", EL_OP_READ_REG, ra, 4, 0,
+                           timeout, &v, NULL, NULL);
+            if (rc != EL_OK)
+                return rc;
+        }
+        return EL_OK;
+    }
+    /* uncompressed */
+    uint32_t blocks = (uint32_t)((n + bs - 1) / bs);
+    unsigned to =
+        l->stub ? EL_DEFAULT_TIMEOUT_MS : el_timeout_per_mb(EL_ERASE_REGION_MS_PER_MB, (uint64_t)n);
+    if (!l->stub)
+        eli_event(l, EL_EV_ROM_ERASING, addr, (int64_t)n, 0, NULL);
+    el_put_le32(d, (uint32_t)n); /* ESP32 get_erase_size is the identity */
+    el_put_le32(d + 4, blocks);
+    el_put_le32(d + 8, bs);
+    el_put_le32(d + 12, addr);
+    rc = eli_check(l, "enter Flash download mode", EL_OP_FLASH_BEGIN, d, 16, 0, to, NULL, NULL,
+                   NULL);
+    if (rc != EL_OK)
+        return rc;
+    l->flash_begun = true;
+    if (!l->stub)
+        eli_event(l, EL_EV_ROM_ERASE_TOOK, (int64_t)(eli_port_now_ms() - t0), 0, 0, NULL);
+    pr.blocks = blocks;
+    pr.wire_total = (uint64_t)blocks * bs;
+    uint8_t *pad = malloc(bs);
+    if (!pad)
+        return EL_E_NOMEM;
+    unsigned block_to = el_timeout_per_mb(EL_ERASE_WRITE_MS_PER_MB, bs);
+    for (uint32_t seq = 0; seq < blocks; seq++) {
+        size_t off = (size_t)seq * bs;
+        size_t cn = n - off < bs ? n - off : bs;
+        pr.block = seq;
+        pr.done = off;
+        pr.wire_done = off;
+        pr.addr = addr + (uint32_t)off;
+        eli_progress(l, &pr);
+        memset(pad, 0xFF, bs);
+        memcpy(pad, buf + off, cn); /* last block padded with 0xFF */
+        rc = send_block(l, EL_OP_FLASH_DATA, pad, bs, seq,
+                        l->stub ? EL_DEFAULT_TIMEOUT_MS : block_to);
+        if (rc != EL_OK) {
+            free(pad);
+            return rc;
+        }
+    }
+    free(pad);
+    pr.block = blocks;
+    pr.done = n;
+    pr.wire_done = pr.wire_total;
+    pr.addr = addr + (uint32_t)n;
+    eli_progress(l, &pr);
+    *wire_out = (size_t)blocks * bs;
+    if (l->stub) {
+        uint32_t v;
+        uint8_t ra[4];
+        el_put_le32(ra, EL_CHIP_MAGIC_REG);
+        rc = eli_check(l, "wait for the last block to be written", EL_OP_READ_REG, ra, 4, 0,
+                       el_timeout_per_mb(EL_ERASE_WRITE_MS_PER_MB, bs), &v, NULL, NULL);
+    }
+    return rc;
+}
+
+/* Sectors (4 KiB, relative to addr) whose device MD5 differs from buf. */
+static int changed_sectors(struct el_loader *l, uint32_t addr, const uint8_t *buf, size_t n,
+                           bool *changed, size_t n_sec)
+{
+    for (size_t big = 0; big < n; big += EL_FLASH_BLOCK64K) {
+        size_t bl = n - big < EL_FLASH_BLOCK64K ? n - big : EL_FLASH_BLOCK64K;
+        uint8_t dev[16], mine[16];
+        int rc = el_flash_md5(l, addr + (uint32_t)big, (uint32_t)bl, dev);
+        if (rc != EL_OK)
+            return rc;
+        md5_of(buf + big, bl, mine);
+        if (!memcmp(dev, mine, 16))
+            continue;
+        for (size_t s = big; s < big + bl; s += EL_FLASH_SECTOR) {
+            size_t sl = n - s < EL_FLASH_SECTOR ? n - s : EL_FLASH_SECTOR;
+            rc = el_flash_md5(l, addr + (uint32_t)s, (uint32_t)sl, dev);
+            if (rc != EL_OK)
+                return rc;
+            md5_of(buf + s, sl, mine);
+            size_t idx = s / EL_FLASH_SECTOR;
+            if (idx < n_sec)
+                changed[idx] = memcmp(dev, mine, 16) != 0;
+        }
+    }
+    return EL_OK;
+}
+
+int el_flash_write(struct el_loader *l, uint32_t addr, const uint8_t *data, size_t len,
+                   const struct el_write_opts *o, struct el_write_result *res)
+{
+    struct el_write_opts def;
+    if (res)
+        memset(res, 0, sizeof(*res));
+    if (!l || (!data && len))
+        return EL_E_ARG;
+    eli_clear_error(l);
+    if (!el_loader_chip(l))
+        return eli_fail(l, EL_E_ARG, "not connected");
+    if (!len)
+        return eli_fail(l, EL_E_ARG, "nothing to write (empty data)");
+    if (!o) {
+        el_write_opts_init(&def);
+        o = &def;
+    }
+    if ((uint64_t)addr + len > 0x100000000ull)
+        return eli_fail(l, EL_E_SIZE, "region 0x%08x + %zu bytes is beyond 4 GiB", addr, len);
+    int rc = eli_flash_ensure_attached(l);
+    if (rc != EL_OK)
+        return rc;
+
+    /* pad to 4 bytes; on the ROM also start at the sector boundary (0xFF before) */
+    uint32_t prefix = l->stub ? 0 : addr % EL_FLASH_SECTOR;
+    size_t padded = (len + 3) & ~(size_t)3;
+    size_t total = prefix + padded;
+    uint8_t *buf = malloc(total);
+    if (!buf)
+        return EL_E_NOMEM;
+    memset(buf, 0xFF, total);
+    memcpy(buf + prefix, data, len);
+    uint32_t start = addr - prefix;
+    uint8_t md5[16];
+    md5_of(buf, total, md5);
+
+    struct el_write_result r = {.len = total, .wire_len = total};
+    memcpy(r.md5, md5, 16);
+    bool compress = o->compress < 0 ? l->stub : o->compress != 0;
+    enum el_compressor comp = o->compressor ? o->compressor : EL_COMP_ZLIB9;
+    size_t n_sec = (total + EL_FLASH_SECTOR - 1) / EL_FLASH_SECTOR;
+    r.sectors_written = (uint32_t)n_sec;
+
+    if (o->skip_unchanged || o->diff_sectors) {
+        uint8_t dev[16];
+        rc = el_flash_md5(l, start, (uint32_t)total, dev);
+        if (rc != EL_OK)
+            goto out;
+        if (!memcmp(dev, md5, 16)) {
+            eli_event(l, EL_EV_ALREADY_IN_FLASH, start, (int64_t)total, 0, NULL);
+            r.skipped = true;
+            r.verified = true;
+            r.wire_len = 0;
+            r.sectors_written = 0;
+            goto out;
+        }
+    }
+    if (o->diff_sectors) {
+        bool *ch = calloc(n_sec, sizeof(bool));
+        if (!ch) {
+            rc = EL_E_NOMEM;
+            goto out;
+        }
+        rc = changed_sectors(l, start, buf, total, ch, n_sec);
+        if (rc != EL_OK) {
+            free(ch);
+            goto out;
+        }
+        uint32_t n_changed = 0;
+        for (size_t i = 0; i < n_sec; i++)
+            n_changed += ch[i];
+        eli_event(l, EL_EV_CHANGED_SECTORS, n_changed, (int64_t)n_sec, 0, NULL);
+        r.sectors_written = n_changed;
+        r.wire_len = 0;
+        for (size_t i = 0; i < n_sec && rc == EL_OK;) {
+            if (!ch[i]) {
+                i++;
+                continue;
+            }
+            size_t j = i;
+            while (j < n_sec && ch[j])
+                j++;
+            size_t off = i * EL_FLASH_SECTOR;
+            size_t end = j * EL_FLASH_SECTOR < total ? j * EL_FLASH_SECTOR : total;
+            size_t wire;
+            rc = write_region(l, start + (uint32_t)off, buf + off, end - off, compress, comp, &wire,
+                              &r.compressed, &r.compressor);
+            r.wire_len += wire;
+            i = j;
+        }
+        free(ch);
+        if (rc != EL_OK)
+            goto out;
+    } else {
+        rc = write_region(l, start, buf, total, compress, comp, &r.wire_len, &r.compressed,
+                          &r.compressor);
+        if (rc != EL_OK)
+            goto out;
+    }
+
+    if (!o->no_verify) {
+        eli_event(l, EL_EV_VERIFYING, 0, 0, 0, NULL);
+        uint8_t dev[16];
+        rc = el_flash_md5(l, start, (uint32_t)total, dev);
+        if (rc != EL_OK)
+            goto out;
+        if (memcmp(dev, md5, 16) != 0) {
+            char a[33], b[33];
+            for (int i = 0; i < 16; i++) {
+                snprintf(a + 2 * i, 3, "%02x", md5[i]);
+                snprintf(b + 2 * i, 3, "%02x", dev[i]);
+            }
+            rc = eli_fail(l, EL_E_VERIFY, "MD5 of file does not match data in flash!");
+            eli_hint(l,
+                     "file md5 %s, flash md5 %s: the flash did not take the data (write "
+                     "protection, a failing flash chip or an unstable supply)",
+                     a, b);
+            goto out;
+        }
+        r.verified = true;
+        eli_event(l, EL_EV_VERIFIED, 0, 0, 0, NULL);
+    }
+out:
+    free(buf);
+    if (res)
+        *res = r;
+    return rc;
+}

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: MIT */
+#include "mock_port.h"
+
+#include "espload/err.h"
+#include "espload/slip.h"
+#include "loader/port_custom.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct buf {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static void buf_add(struct buf *b, const void *d, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 1024;
+        while (nc < b->len + n)
+            nc *= 2;
+        b->p = realloc(b->p, nc);
+        if (!b->p)
+            abort();
+        b->cap = nc;
+    }
+    memcpy(b->p + b->len, d, n);
+    b->len += n;
+}
+
+struct frame {
+    uint8_t *p;
+    size_t len;
+};
+
+struct mock_port {
+    struct el_port *port;
+    struct buf rx; /* pending bytes for the host */
+    size_t rx_pos;
+    struct buf on_reset;
+    struct frame *tx;
+    size_t n_tx, cap_tx;
+    uint8_t decbuf[0x10000];
+    struct el_slip_dec dec;
+    mock_responder fn;
+    void *user;
+    bool has_lines;
+    bool usb_jtag;
+    char kind[16];
+    struct eli_port_ops ops;
+    char lines[8192];
+    int dtr, rts;
+    uint64_t clock_ms;
+    unsigned flushes;
+};
+
+static struct mock_port *M(struct el_port *p)
+{
+    return (struct mock_port *)p->impl;
+}
+
+static void m_close(struct el_port *p)
+{
+    (void)p;
+}
+
+static int m_read(struct el_port *p, void *buf, size_t len, unsigned timeout_ms)
+{
+    struct mock_port *m = M(p);
+    size_t avail = m->rx.len - m->rx_pos;
+    if (!avail) {
+        m->clock_ms += timeout_ms;
+        return 0;
+    }
+    size_t n = avail < len ? avail : len;
+    memcpy(buf, m->rx.p + m->rx_pos, n);
+    m->rx_pos += n;
+    if (m->rx_pos == m->rx.len)
+        m->rx.len = m->rx_pos = 0;
+    return (int)n;
+}
+
+static int m_write(struct el_port *p, const void *buf, size_t len, unsigned timeout_ms)
+{
+    (void)timeout_ms;
+    struct mock_port *m = M(p);
+    const uint8_t *b = buf;
+    for (size_t i = 0; i < len; i++) {
+        if (el_slip_dec_feed(&m->dec, b[i]) != EL_SLIP_FRAME)
+            continue;
+        if (m->n_tx == m->cap_tx) {
+            m->cap_tx = m->cap_tx ? m->cap_tx * 2 : 64;
+            m->tx = realloc(m->tx, m->cap_tx * sizeof(*m->tx));
+            if (!m->tx)
+                abort();
+        }
+        struct frame f = {malloc(m->dec.len ? m->dec.len : 1), m->dec.len};
+        memcpy(f.p, m->dec.buf, m->dec.len);
+        m->tx[m->n_tx++] = f;
+        if (m->fn)
+            m->fn(m, f.p, f.len, m->user);
+    }
+    return EL_OK;
+}
+
+static int m_flush(struct el_port *p)
+{
+    struct mock_port *m = M(p);
+    m->rx.len = m->rx_pos = 0;
+    m->flushes++;
+    return EL_OK;
+}
+
+static int m_set_baud(struct el_port *p, unsigned baud)
+{
+    (void)p;
+    (void)baud;
+    return EL_OK;
+}
+
+static void log_add(struct mock_port *m, const char *s)
+{
+    size_t n = strlen(m->lines);
+    snprintf(m->lines + n, sizeof(m->lines) - n, "%s%s", n ? " " : "", s);
+}
+
+static int m_set_lines(struct el_port *p, int dtr, int rts)
+{
+    struct mock_port *m = M(p);
+    if (!m->has_lines)
+        return EL_E_UNSUPPORTED;
+    if (dtr < 0 && rts < 0)
+        return EL_OK; /* probe */
+    char s[32];
+    if (dtr >= 0 && rts >= 0)
+        snprintf(s, sizeof(s), "U%d,%d", dtr, rts);
+    else if (dtr >= 0)
+        snprintf(s, sizeof(s), "D%d", dtr);
+    else
+        snprintf(s, sizeof(s), "R%d", rts);
+    log_add(m, s);
+    int old_rts = m->rts;
+    if (dtr >= 0)
+        m->dtr = dtr;
+    if (rts >= 0)
+        m->rts = rts;
+    if (old_rts == 1 && m->rts == 0 && m->on_reset.len) {
+        m->rx.len = m->rx_pos = 0; /* a reset loses what was pending */
+        buf_add(&m->rx, m->on_reset.p, m->on_reset.len);
+    }
+    return EL_OK;
+}
+
+static void m_sleep(struct el_port *p, unsigned ms)
+{
+    struct mock_port *m = M(p);
+    char s[24];
+    snprintf(s, sizeof(s), "W%u", ms);
+    if (ms >= 50 || m->dtr || m->rts)
+        log_add(m, s);
+    m->clock_ms += ms;
+}
+
+struct mock_port *mock_port_new(void)
+{
+    struct mock_port *m = calloc(1, sizeof(*m));
+    if (!m)
+        abort();
+    m->has_lines = true;
+    snprintf(m->kind, sizeof(m->kind), "serial");
+    m->ops = (struct eli_port_ops){
+        .kind = m->kind,
+        .close = m_close,
+        .read = m_read,
+        .write = m_write,
+        .flush_input = m_flush,
+        .set_baud = m_set_baud,
+        .set_lines = m_set_lines,
+        .sleep_ms = m_sleep,
+    };
+    el_slip_dec_init(&m->dec, m->decbuf, sizeof(m->decbuf));
+    if (el_port_open_custom(&m->port, &m->ops, m, "mock", 115200) != EL_OK)
+        abort();
+    return m;
+}
+
+struct el_port *mock_port_port(struct mock_port *m)
+{
+    return m->port;
+}
+
+void mock_port_free(struct mock_port *m)
+{
+    if (!m)
+        return;
+    el_port_close(m->port);
+    for (size_t i = 0; i < m->n_tx; i++)
+        free(m->tx[i].p);
+    free(m->tx);
+    free(m->rx.p);
+    free(m->on_reset.p);
+    free(m);
+}
+
+void mock_port_set_responder(struct mock_port *m, mock_responder fn, void *user)
+{
+    m->fn = fn;
+    m->user = user;
+}
+
+void mock_port_set_has_lines(struct mock_port *m, bool has_lines)
+{
+    m->has_lines = has_lines;
+}
+
+void mock_port_set_kind(struct mock_port *m, const char *kind)
+{
+    snprintf(m->kind, sizeof(m->kind), "%s", kind);
+}
+
+void mock_port_set_usb_jtag(struct mock_port *m, bool on)
+{
+    m->usb_jtag = on;
+}
+
+void mock_port_queue_raw(struct mock_port *m, const void *data, size_t len)
+{
+    buf_add(&m->rx, data, len);
+}
+
+void mock_port_queue_frame(struct mock_port *m, const uint8_t *payload, size_t len)
+{
+    size_t cap = el_slip_max_encoded(len);
+    uint8_t *tmp = malloc(cap);
+    size_t n = el_slip_encode(payload, len, tmp, cap);
+    buf_add(&m->rx, tmp, n);
+    free(tmp);
+}
+
+void mock_port_queue_reply(struct mock_port *m, uint8_t op, uint32_t value, const uint8_t *data,
+                           size_t len)
+{
+    uint8_t *pkt = malloc(8 + len);
+    pkt[0] = 1;
+    pkt[1] = op;
+    pkt[2] = (uint8_t)len;
+    pkt[3] = (uint8_t)(len >> 8);
+    pkt[4] = (uint8_t)value;
+    pkt[5] = (uint8_t)(value >> 8);
+    pkt[6] = (uint8_t)(value >> 16);
+    pkt[7] = (uint8_t)(value >> 24);
+    if (len)
+        memcpy(pkt + 8, data, len);
+    mock_port_queue_frame(m, pkt, 8 + len);
+    free(pkt);
+}
+
+void mock_port_queue_on_reset(struct mock_port *m, const void *data, size_t len)
+{
+    m->on_reset.len = 0;
+    buf_add(&m->on_reset, data, len);
+}
+
+size_t mock_port_tx_count(const struct mock_port *m)
+{
+    return m->n_tx;
+}
+
+const uint8_t *mock_port_tx_frame(const struct mock_port *m, size_t i, size_t *len)
+{
+    if (i >= m->n_tx) {
+        if (len)
+            *len = 0;
+        return NULL;
+    }
+    if (len)
+        *len = m->tx[i].len;
+    return m->tx[i].p;
+}
+
+size_t mock_port_tx_count_op(const struct mock_port *m, uint8_t op)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_tx; i++)
+        if (m->tx[i].len >= 8 && m->tx[i].p[0] == 0 && m->tx[i].p[1] == op)
+            n++;
+    return n;
+}
+
+size_t mock_port_tx_find_op(const struct mock_port *m, uint8_t op, size_t nth)
+{
+    for (size_t i = 0; i < m->n_tx; i++)
+        if (m->tx[i].len >= 8 && m->tx[i].p[0] == 0 && m->tx[i].p[1] == op && nth-- == 0)
+            return i;
+    return (size_t)-1;
+}
+
+void mock_port_tx_clear(struct mock_port *m)
+{
+    for (size_t i = 0; i < m->n_tx; i++)
+        free(m->tx[i].p);
+    m->n_tx = 0;
+}
+
+const char *mock_port_lines_log(const struct mock_port *m)
+{
+    return m->lines;
+}
+
+uint64_t mock_port_clock_ms(const struct mock_port *m)
+{
+    return m->clock_ms;
+}
+
+unsigned mock_port_baud(const struct mock_port *m)
+{
+    return m->port->baud;
+}
+
+size_t mock_port_pending_rx(const struct mock_port *m)
+{
+    return m->rx.len - m->rx_pos;
+}
+
+unsigned mock_port_flushes(const struct mock_port *m)
+{
+    return m->flushes;
+}
