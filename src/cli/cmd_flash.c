@@ -674,29 +674,31 @@ int cmd_write_flash(struct cli_ctx *ctx, int argc, char **argv)
             rc = cli_fail(ctx, e, NULL);
             goto out;
         }
+        /* the ROM path starts at the sector boundary (esptool prints that address) */
+        uint32_t at = ctx->stub ? r[i].addr : r[i].addr & ~0xFFFu;
         if (!res.skipped) {
             if (res.compressed) {
                 if (secs > 0)
                     cli_progress_done("Wrote %zu bytes (%zu compressed) at 0x%08x in %.1f "
                                       "seconds (effective %.1f kbit/s)...",
-                                      res.len, res.wire_len, r[i].addr, secs,
+                                      res.len, res.wire_len, at, secs,
                                       (double)res.len / secs * 8 / 1000);
                 else
                     cli_progress_done("Wrote %zu bytes (%zu compressed) at 0x%08x in %.1f "
                                       "seconds...",
-                                      res.len, res.wire_len, r[i].addr, secs);
+                                      res.len, res.wire_len, at, secs);
             } else {
                 if (secs > 0)
                     cli_progress_done("Wrote %zu bytes at 0x%08x in %.1f seconds (%.1f "
                                       "kbit/s)...",
-                                      res.len, r[i].addr, secs, (double)res.len / secs * 8 / 1000);
+                                      res.len, at, secs, (double)res.len / secs * 8 / 1000);
                 else
-                    cli_progress_done("Wrote %zu bytes at 0x%08x in %.1f seconds...", res.len,
-                                      r[i].addr, secs);
+                    cli_progress_done("Wrote %zu bytes at 0x%08x in %.1f seconds...", res.len, at,
+                                      secs);
             }
         }
         /* only a matching device MD5 earns this line */
-        if (res.verified && !sdm)
+        if (res.verified && !res.skipped && !sdm)
             cli_printf("Hash of data verified.\n");
     }
     cli_printf("\nLeaving...\n");
