@@ -327,3 +327,265 @@ unsigned mock_port_flushes(const struct mock_port *m)
 {
     return m->flushes;
 }
+
+/* ---------------------------------------------------------------------------------- */
+/* fake device                                                                          */
+
+#include <md5.h>
+#include <zlib.h>
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+void mock_dev_init(struct mock_dev *dev, size_t flash_size)
+{
+    memset(dev, 0, sizeof(*dev));
+    dev->magic = 0x00F01D83;
+    dev->fail_op = -1;
+    dev->flash_size = flash_size;
+    dev->flash = malloc(flash_size ? flash_size : 1);
+    memset(dev->flash, 0xFF, flash_size);
+}
+
+void mock_dev_release(struct mock_dev *dev)
+{
+    free(dev->flash);
+    if (dev->z) {
+        inflateEnd(dev->z);
+        free(dev->z);
+    }
+    dev->flash = NULL;
+}
+
+void mock_dev_set_reg(struct mock_dev *dev, uint32_t addr, uint32_t val)
+{
+    for (size_t i = 0; i < dev->n_regs; i++)
+        if (dev->regs_addr[i] == addr) {
+            dev->regs_val[i] = val;
+            return;
+        }
+    if (dev->n_regs < 64) {
+        dev->regs_addr[dev->n_regs] = addr;
+        dev->regs_val[dev->n_regs++] = val;
+    }
+}
+
+static void dev_reply(struct mock_port *m, struct mock_dev *d, uint8_t op, uint32_t value,
+                      const uint8_t *payload, size_t n, uint8_t st, uint8_t err)
+{
+    uint8_t buf[256];
+    size_t sl = d->stub ? 2 : 4;
+    if (n + sl > sizeof(buf))
+        abort();
+    if (n)
+        memcpy(buf, payload, n);
+    memset(buf + n, 0, sl);
+    buf[n] = st;
+    buf[n + 1] = err;
+    mock_port_queue_reply(m, op, value, buf, n + sl);
+}
+
+static void flash_write(struct mock_dev *d, uint32_t addr, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n && addr + i < d->flash_size; i++)
+        d->flash[addr + i] &= p[i]; /* NOR: writes only clear bits */
+}
+
+static void flash_erase(struct mock_dev *d, uint32_t addr, uint32_t n)
+{
+    uint32_t s = addr & ~0xFFFu, e = (addr + n + 0xFFF) & ~0xFFFu;
+    for (uint32_t a = s; a < e && a < d->flash_size; a++)
+        d->flash[a] = 0xFF;
+}
+
+static void dev_respond(struct mock_port *m, const uint8_t *f, size_t n, void *user)
+{
+    struct mock_dev *d = user;
+    d->n_requests++;
+    if (n == 4 && d->read_len) {
+        /* READ_FLASH ACK: send the next packet or the digest */
+        if (d->read_sent >= d->read_len)
+            return;
+        uint32_t chunk = d->read_len - d->read_sent < 0x1000 ? d->read_len - d->read_sent : 0x1000;
+        mock_port_queue_frame(m, d->flash + d->read_addr + d->read_sent, chunk);
+        d->read_sent += chunk;
+        if (d->read_sent >= d->read_len) {
+            uint8_t dg[16];
+            MD5_CTX c;
+            MD5Init(&c);
+            MD5Update(&c, d->flash + d->read_addr, d->read_len);
+            MD5Final(dg, &c);
+            mock_port_queue_frame(m, dg, 16);
+            d->read_len = 0;
+        }
+        return;
+    }
+    if (n < 8 || f[0] != 0)
+        return;
+    uint8_t op = f[1];
+    const uint8_t *data = f + 8;
+    size_t dl = n - 8;
+    if (d->fail_op == op) {
+        bool fail = true;
+        if (d->fail_count) {
+            d->fail_count--;
+            if (!d->fail_count)
+                d->fail_op = -1;
+        }
+        if (fail) {
+            if (d->drop_op_count)
+                return;
+            dev_reply(m, d, op, 0, NULL, 0, d->fail_status[0], d->fail_status[1]);
+            return;
+        }
+    }
+    switch (op) {
+    case 0x08: /* SYNC */
+        for (int i = 0; i < 8; i++)
+            dev_reply(m, d, op, d->stub ? 0 : 0x20120707u, NULL, 0, 0, 0);
+        return;
+    case 0x0A: { /* READ_REG */
+        uint32_t a = le32(data), v = 0;
+        if (a == 0x40001000u)
+            v = d->magic;
+        for (size_t i = 0; i < d->n_regs; i++)
+            if (d->regs_addr[i] == a)
+                v = d->regs_val[i];
+        dev_reply(m, d, op, v, NULL, 0, 0, 0);
+        return;
+    }
+    case 0x14: /* GET_SECURITY_INFO */
+        if (d->secinfo == 1) {
+            uint8_t si[20] = {0};
+            si[0] = 0x05; /* flags: SECURE_BOOT_EN | SECURE_DOWNLOAD_ENABLE */
+            si[4] = 0x01;
+            si[12] = (uint8_t)d->secinfo_chip_id;
+            si[16] = 1;
+            dev_reply(m, d, op, 0, si, 20, 0, 0);
+        } else if (d->secinfo == 2) {
+            dev_reply(m, d, op, 0, NULL, 0, 1, 5);
+        } else {
+            /* the ESP32 ROM's answer to an unknown opcode: error replies, repeated */
+            for (int i = 0; i < 8; i++)
+                dev_reply(m, d, 0, 0, NULL, 0, 1, 5);
+        }
+        return;
+    case 0x02: /* FLASH_BEGIN */
+    case 0x10: /* FLASH_DEFL_BEGIN */
+        d->begin_size = le32(data);
+        d->begin_addr = le32(data + 12);
+        d->written = 0;
+        d->defl = op == 0x10;
+        if (!d->stub || op == 0x02)
+            flash_erase(d, d->begin_addr, d->begin_size);
+        else
+            flash_erase(d, d->begin_addr, d->begin_size);
+        if (d->defl) {
+            if (d->z) {
+                inflateEnd(d->z);
+                free(d->z);
+            }
+            d->z = calloc(1, sizeof(z_stream));
+            inflateInit((z_stream *)d->z);
+        }
+        dev_reply(m, d, op, 0, NULL, 0, 0, 0);
+        return;
+    case 0x03: /* FLASH_DATA */
+        flash_write(d, d->begin_addr + d->written, data + 16, dl - 16);
+        d->written += (uint32_t)(dl - 16);
+        dev_reply(m, d, op, 0, NULL, 0, 0, 0);
+        return;
+    case 0x11: { /* FLASH_DEFL_DATA */
+        z_stream *z = d->z;
+        uint8_t out[0x10000];
+        z->next_in = (Bytef *)(uintptr_t)(data + 16);
+        z->avail_in = (uInt)(dl - 16);
+        for (;;) {
+            z->next_out = out;
+            z->avail_out = sizeof(out);
+            int zr = inflate(z, Z_NO_FLUSH);
+            size_t got = sizeof(out) - z->avail_out;
+            flash_write(d, d->begin_addr + d->written, out, got);
+            d->written += (uint32_t)got;
+            if (zr != Z_OK || z->avail_in == 0)
+                break;
+        }
+        dev_reply(m, d, op, 0, NULL, 0, 0, 0);
+        return;
+    }
+    case 0x13: { /* SPI_FLASH_MD5 */
+        uint32_t a = le32(data), l = le32(data + 4);
+        uint8_t dg[16];
+        MD5_CTX c;
+        MD5Init(&c);
+        if (a + l <= d->flash_size)
+            MD5Update(&c, d->flash + a, l);
+        MD5Final(dg, &c);
+        if (d->corrupt_md5)
+            dg[0] ^= 0x55;
+        if (d->stub) {
+            dev_reply(m, d, op, 0, dg, 16, 0, 0);
+        } else {
+            char hex[33];
+            for (int i = 0; i < 16; i++)
+                snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+            dev_reply(m, d, op, 0, (const uint8_t *)hex, 32, 0, 0);
+        }
+        return;
+    }
+    case 0x0E: { /* READ_FLASH_SLOW */
+        uint32_t a = le32(data), l = le32(data + 4);
+        uint8_t blk[64];
+        memset(blk, 0, sizeof(blk));
+        if (l <= 64 && a + l <= d->flash_size)
+            memcpy(blk, d->flash + a, l);
+        dev_reply(m, d, op, 0, blk, 64, 0, 0);
+        return;
+    }
+    case 0xD2: /* READ_FLASH */
+        d->read_addr = le32(data);
+        d->read_len = le32(data + 4);
+        d->read_sent = 0;
+        dev_reply(m, d, op, 0, NULL, 0, 0, 0);
+        if (d->read_len) {
+            uint32_t chunk = d->read_len < 0x1000 ? d->read_len : 0x1000;
+            mock_port_queue_frame(m, d->flash + d->read_addr, chunk);
+            d->read_sent = chunk;
+            if (d->read_sent >= d->read_len) {
+                uint8_t dg[16];
+                MD5_CTX c;
+                MD5Init(&c);
+                MD5Update(&c, d->flash + d->read_addr, d->read_len);
+                MD5Final(dg, &c);
+                mock_port_queue_frame(m, dg, 16);
+                d->read_len = 0;
+            }
+        }
+        return;
+    case 0xD0: /* ERASE_FLASH */
+        memset(d->flash, 0xFF, d->flash_size);
+        dev_reply(m, d, op, 0, NULL, 0, 0, 0);
+        return;
+    case 0xD1: /* ERASE_REGION */
+        flash_erase(d, le32(data), le32(data + 4));
+        dev_reply(m, d, op, 0, NULL, 0, 0, 0);
+        return;
+    case 0x06: /* MEM_END */
+        dev_reply(m, d, op, 0, NULL, 0, 0, 0);
+        if (d->ohai) {
+            d->stub = true;
+            mock_port_queue_frame(m, (const uint8_t *)"OHAI", 4);
+        }
+        return;
+    default: /* everything else: success */
+        dev_reply(m, d, op, 0, NULL, 0, 0, 0);
+        return;
+    }
+}
+
+void mock_dev_attach(struct mock_port *m, struct mock_dev *dev)
+{
+    mock_port_set_responder(m, dev_respond, dev);
+}

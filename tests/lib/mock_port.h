@@ -55,3 +55,34 @@ size_t mock_port_pending_rx(const struct mock_port *m);
 unsigned mock_port_flushes(const struct mock_port *m);
 
 #endif
+
+/* ---- a small fake loader behind the mock (for flow tests) ---- */
+struct mock_dev {
+    bool stub;      /* answers as a stub (2 status bytes, SYNC value 0) */
+    uint32_t magic; /* READ_REG 0x40001000 */
+    int secinfo;    /* 0: ROM "invalid message" (other op, repeated), 1: 20-byte reply,
+                       2: same-op status 01 05 */
+    uint32_t secinfo_chip_id;
+    uint32_t regs_addr[64], regs_val[64];
+    size_t n_regs;
+    uint8_t *flash;
+    size_t flash_size;
+    bool corrupt_md5;    /* report a wrong MD5 */
+    bool ohai;           /* send OHAI after MEM_END and become a stub */
+    int fail_op;         /* opcode answered with a failure status (-1 none) */
+    unsigned fail_count; /* how many times (0 = always) */
+    uint8_t fail_status[2];
+    unsigned drop_op_count; /* drop replies to fail_op instead of failing */
+    /* state */
+    bool defl;
+    uint32_t begin_addr, begin_size, written;
+    void *z; /* z_stream while inflating */
+    uint32_t read_addr, read_len, read_sent;
+    uint8_t read_md5_ctx[128];
+    size_t n_requests;
+};
+/* Installs the fake device as the responder. dev must outlive the mock. */
+void mock_dev_attach(struct mock_port *m, struct mock_dev *dev);
+void mock_dev_init(struct mock_dev *dev, size_t flash_size);
+void mock_dev_release(struct mock_dev *dev);
+void mock_dev_set_reg(struct mock_dev *dev, uint32_t addr, uint32_t val);
