@@ -46,8 +46,12 @@ void elsim_free(struct elsim *dev);
 
 /* --- the host side of the UART and modem lines --- */
 /* Bytes sent by the host at host_baud (bytes at a baud other than the device's own
- * arrive garbled). */
+ * arrive garbled). With the timing model on, the bytes arrive over their wire time starting
+ * now; the caller advances the clock (elsim_advance) for them to be processed. */
 void elsim_host_write(struct elsim *dev, const uint8_t *buf, size_t len, uint32_t host_baud);
+/* Device time at which the last byte written by the host has fully arrived (now, with the
+ * timing model off). An in-process port advances the clock to it after a write. */
+uint64_t elsim_host_write_done_us(const struct elsim *dev);
 /* Takes up to cap bytes that have reached the host by now. Returns the count. */
 size_t elsim_host_read(struct elsim *dev, uint8_t *buf, size_t cap);
 /* Device time at which the next output byte becomes readable; UINT64_MAX if none queued. */
@@ -67,15 +71,23 @@ struct elsim_stats {
     uint64_t round_trips;           /* commands answered */
     uint64_t modelled_us;           /* device clock */
     uint64_t flash_bytes_written, flash_bytes_erased;
-    uint32_t baud; /* device's current baud */
+    uint32_t baud;       /* device's current baud */
+    uint64_t bytes_lost; /* host bytes lost (ROM busy with a full RX FIFO, queue full) */
 };
 void elsim_get_stats(const struct elsim *dev, struct elsim_stats *out);
 /* Borrowed pointer to the flash contents, valid until the device is freed. */
 const uint8_t *elsim_flash(const struct elsim *dev, size_t *size_out);
 /* Writes flash to its backing file now. 0 or -1. */
 int elsim_flash_save(struct elsim *dev);
-/* "rom", "stub", "app" (running user code), "reset" (held in reset) */
+/* "rom", "stub", "app" (running user code), "reset" (held in reset), "boot" (ROM trying
+ * to boot from flash: boot loop, watchdog wait), "stalled" (fault), "gone" (fault) */
 const char *elsim_state_name(const struct elsim *dev);
+/* True once a vanish fault fired: the device has disconnected; endpoints should report an
+ * I/O error / close the connection. */
+bool elsim_gone(const struct elsim *dev);
+/* Tells the device the host's current baud without writing (host-side reads at a baud other
+ * than the device's come out garbled). elsim_host_write also records it. */
+void elsim_set_host_baud(struct elsim *dev, uint32_t host_baud);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,575 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ROM serial loader (ESP32 ROM behaviour; the later chips' ROMs share it with the
+ * differences noted inline). Requests arrive as SLIP frames; every reply carries 4 status
+ * bytes (status, error, 0, 0). The ROM is synchronous: it answers a command only after
+ * doing it, and while it works only the UART RX FIFO holds incoming bytes.
+ * Facts: esptool loader.py / targets/esp32.py and serial-protocol.rst (PROTOCOL.md §1-11).
+ */
+#include "elsim_int.h"
+#include "espload/bytes.h"
+#include "espload/proto.h"
+
+#include <md5.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define ROM_CMD_US        100u    /* command decode + reply set-up by the ROM CPU */
+#define ROM_MD5_US_PER_MB 300000u /* ROM SPI read + MD5 of 1 MB */
+#define ROM_INFLATE_US_KB 200u    /* ROM inflate per KiB of output */
+#define ROM_MAX_BLOCK     0x4000u
+#define ROM_SYNC_REPLIES  8
+#define ROM_BAD_REPLIES   8 /* an unsupported command is answered 8 times (esptool loader.py) */
+
+struct reply {
+    uint8_t op;
+    uint32_t value;
+    const uint8_t *payload;
+    size_t plen;
+    uint8_t status, err;
+};
+
+static void send_reply(struct elsim *d, const struct reply *r, uint64_t t)
+{
+    uint8_t pkt[8 + 64 + 4];
+    if (r->plen > 64)
+        return;
+    pkt[0] = 0x01;
+    pkt[1] = r->op;
+    el_put_le16(pkt + 2, (uint16_t)(r->plen + 4));
+    el_put_le32(pkt + 4, r->value);
+    if (r->plen)
+        memcpy(pkt + 8, r->payload, r->plen);
+    pkt[8 + r->plen] = r->status;
+    pkt[9 + r->plen] = r->err;
+    pkt[10 + r->plen] = 0;
+    pkt[11 + r->plen] = 0;
+    eli_sim_send_frame(d, pkt, 12 + r->plen, t);
+}
+
+static void reply_ok(struct elsim *d, uint8_t op, uint64_t t)
+{
+    struct reply r = {.op = op};
+    send_reply(d, &r, t);
+}
+
+static void reply_err(struct elsim *d, uint8_t op, uint8_t err, uint64_t t)
+{
+    struct reply r = {.op = op, .status = 1, .err = err};
+    send_reply(d, &r, t);
+}
+
+/* The ROM's answer to an opcode it does not implement: "invalid message" (status 1, error
+ * 0x05) in a reply whose opcode field does not echo the request (esptool's
+ * UnsupportedCommandError path for the ESP32 ROM), sent 8 times, 12 bytes each. */
+static void reply_unsupported(struct elsim *d, uint64_t t)
+{
+    struct reply r = {.op = 0x00, .status = 1, .err = EL_ROM_ERR_INVALID_MSG};
+    for (int i = 0; i < ROM_BAD_REPLIES; i++)
+        send_reply(d, &r, t);
+}
+
+static uint64_t proc(const struct elsim *d, uint64_t us)
+{
+    return d->cfg.timing ? us : 0;
+}
+
+static void end_sessions(struct elsim *d)
+{
+    d->fl.active = false;
+    d->mem.active = false;
+    if (d->zs) {
+        inflateEnd((z_stream *)d->zs);
+        free(d->zs);
+        d->zs = NULL;
+    }
+}
+
+void eli_rom_free(struct elsim *d)
+{
+    end_sessions(d);
+    free(d->inflate_buf);
+    d->inflate_buf = NULL;
+}
+
+void eli_rom_enter(struct elsim *d)
+{
+    el_slip_dec_init(&d->slip, d->frame, ELSIM_ROM_MAX_FRAME);
+    end_sessions(d);
+    d->rom_locked = false;
+    d->mem_entry = 0;
+}
+
+/* flash access as the ROM sees it: limited to its configured flash size (2 MB default) */
+static bool rom_range_ok(const struct elsim *d, uint32_t addr, uint32_t len)
+{
+    uint32_t lim = d->rom_flash_size < d->flash_size ? d->rom_flash_size : d->flash_size;
+    return addr <= lim && len <= lim - addr;
+}
+
+/* Checks the 16-byte data header + checksum of *_DATA commands. Returns 0 or an error. */
+static int check_data(const uint8_t *data, size_t len, uint32_t chk, struct elsim_rom_session *s,
+                      const uint8_t **payload, uint32_t *plen)
+{
+    if (len < EL_DATA_HDR_LEN)
+        return EL_ROM_ERR_INVALID_MSG;
+    uint32_t sz = el_get_le32(data);
+    uint32_t seq = el_get_le32(data + 4);
+    if (sz != len - EL_DATA_HDR_LEN)
+        return EL_ROM_ERR_INVALID_MSG;
+    *payload = data + EL_DATA_HDR_LEN;
+    *plen = sz;
+    if (el_checksum(*payload, sz, EL_CHECKSUM_SEED) != (uint8_t)chk)
+        return EL_ROM_ERR_CHECKSUM;
+    if (!s->active || seq != s->next_seq || sz > s->block_size)
+        return EL_ROM_ERR_INVALID_PARAM;
+    return 0;
+}
+
+/* Programs data at the session offset and verifies it like the ROM (read back). */
+static int rom_program(struct elsim *d, const uint8_t *buf, uint32_t len, uint64_t *us)
+{
+    uint64_t t = 0;
+    *us = 0;
+    uint32_t addr = d->fl.offset;
+    if (!rom_range_ok(d, addr, len))
+        return EL_ROM_ERR_FLASH_WRITE;
+    if (d->attached) {
+        eli_flash_program(d, addr, buf, len, &t);
+        *us = t;
+        if (memcmp(d->flash + addr, buf, len) != 0)
+            return EL_ROM_ERR_FLASH_WRITE; /* read-back mismatch (protected, not erased) */
+    }
+    d->fl.offset += len;
+    d->fl.written += len;
+    return 0;
+}
+
+static int begin_flash(struct elsim *d, const uint8_t *data, size_t len, bool deflate, uint64_t *us)
+{
+    *us = 0;
+    if (len != 16 && len != 20)
+        return EL_ROM_ERR_INVALID_MSG;
+    uint32_t size = el_get_le32(data);
+    uint32_t blocks = el_get_le32(data + 4);
+    uint32_t bsize = el_get_le32(data + 8);
+    uint32_t offset = el_get_le32(data + 12);
+    if (bsize == 0 && (size || blocks))
+        return EL_ROM_ERR_INVALID_PARAM;
+    if (bsize > ROM_MAX_BLOCK)
+        return EL_ROM_ERR_INVALID_PARAM;
+    if (!rom_range_ok(d, offset, size))
+        return EL_ROM_ERR_INVALID_PARAM;
+    end_sessions(d);
+    /* the ROM erases the whole area up front (sector granularity) */
+    if (size && d->attached) {
+        uint64_t t;
+        if (eli_flash_erase(d, offset, size, &t))
+            return EL_ROM_ERR_INVALID_PARAM;
+        *us = t;
+    }
+    d->fl = (struct elsim_rom_session){.active = true,
+                                       .deflate = deflate,
+                                       .offset = offset,
+                                       .size = size,
+                                       .num_blocks = blocks,
+                                       .block_size = bsize};
+    if (deflate) {
+        z_stream *zs = calloc(1, sizeof(*zs));
+        if (!d->inflate_buf)
+            d->inflate_buf = malloc(0x10000);
+        if (!zs || !d->inflate_buf || inflateInit(zs) != Z_OK) {
+            free(zs);
+            d->fl.active = false;
+            return EL_ROM_ERR_MALLOC;
+        }
+        d->zs = zs;
+    }
+    return 0;
+}
+
+static int defl_data(struct elsim *d, const uint8_t *payload, uint32_t plen, uint64_t *us)
+{
+    z_stream *zs = (z_stream *)d->zs;
+    uint64_t total = 0;
+    *us = 0;
+    if (!zs)
+        return EL_ROM_ERR_DEFLATE_PARAM;
+    zs->next_in = (Bytef *)payload;
+    zs->avail_in = plen;
+    for (;;) {
+        zs->next_out = d->inflate_buf;
+        zs->avail_out = 0x10000;
+        int zr = inflate(zs, Z_NO_FLUSH);
+        uint32_t n = 0x10000 - zs->avail_out;
+        if (n) {
+            if (d->fl.written + n > d->fl.size)
+                return EL_ROM_ERR_DEFLATE; /* more data than FLASH_DEFL_BEGIN announced */
+            uint64_t t;
+            int e = rom_program(d, d->inflate_buf, n, &t);
+            total += t + (uint64_t)ROM_INFLATE_US_KB * n / 1024u;
+            if (e)
+                return e;
+        }
+        if (zr == Z_STREAM_END)
+            break;
+        if (zr == Z_DATA_ERROR)
+            return strstr(zs->msg ? zs->msg : "", "data check") ? EL_ROM_ERR_DEFLATE_ADLER
+                                                                : EL_ROM_ERR_DEFLATE;
+        if (zr != Z_OK && zr != Z_BUF_ERROR)
+            return EL_ROM_ERR_DEFLATE;
+        if (zs->avail_in == 0 && zs->avail_out != 0)
+            break;
+    }
+    *us = total;
+    return 0;
+}
+
+static void md5_hex(const uint8_t *buf, uint32_t len, char out[33])
+{
+    MD5_CTX ctx;
+    uint8_t dig[16];
+    MD5Init(&ctx);
+    MD5Update(&ctx, buf, len);
+    MD5Final(dig, &ctx);
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", dig[i]);
+}
+
+static uint8_t default_fault_err(uint8_t op)
+{
+    switch (op) {
+    case EL_OP_FLASH_DATA:
+        return EL_ROM_ERR_FLASH_WRITE;
+    case EL_OP_FLASH_DEFL_DATA:
+        return EL_ROM_ERR_DEFLATE;
+    case EL_OP_SPI_FLASH_MD5:
+    case EL_OP_READ_FLASH_SLOW:
+        return EL_ROM_ERR_FLASH_READ;
+    case EL_OP_MEM_DATA:
+        return EL_ROM_ERR_CHECKSUM;
+    default:
+        return EL_ROM_ERR_RESULT;
+    }
+}
+
+static bool op_supported(const struct elsim *d, uint8_t op)
+{
+    if (op >= EL_OP_FLASH_BEGIN && op <= EL_OP_SPI_FLASH_MD5 && op != 0x0C) {
+        if (op == EL_OP_READ_FLASH_SLOW)
+            return d->chip->id == EL_CHIP_ESP32; /* later ROMs dropped it */
+        return true;
+    }
+    if (op == EL_OP_GET_SECURITY_INFO)
+        return d->chip->has_security_info;
+    return false;
+}
+
+static void handle(struct elsim *d, const uint8_t *f, size_t n, uint64_t t)
+{
+    if (n < EL_HDR_LEN || f[0] != 0x00)
+        return; /* not a request: the ROM ignores it */
+    uint8_t op = f[1];
+    uint16_t len = el_get_le16(f + 2);
+    uint32_t chk = el_get_le32(f + 4);
+    const uint8_t *data = f + EL_HDR_LEN;
+    uint64_t us = 0;
+    int pend = d->pending_status;
+    d->pending_status = -1;
+
+    if (!op_supported(d, op)) {
+        reply_unsupported(d, t + proc(d, ROM_CMD_US));
+        d->st.round_trips++;
+        return;
+    }
+    if ((size_t)len + EL_HDR_LEN != n) {
+        reply_err(d, op, EL_ROM_ERR_INVALID_MSG, t + proc(d, ROM_CMD_US));
+        d->st.round_trips++;
+        return;
+    }
+    if (pend != -1) {
+        uint8_t code = pend >= 0 ? (uint8_t)pend : default_fault_err(op);
+        reply_err(d, op, code, t + proc(d, ROM_CMD_US));
+        d->st.round_trips++;
+        return;
+    }
+    d->st.round_trips++;
+    int e = 0;
+    switch (op) {
+    case EL_OP_SYNC: {
+        uint8_t want[EL_SYNC_DATA_LEN];
+        el_sync_data(want);
+        if (len != EL_SYNC_DATA_LEN || memcmp(data, want, EL_SYNC_DATA_LEN) != 0) {
+            e = EL_ROM_ERR_INVALID_MSG;
+            break;
+        }
+        d->rom_locked = true;
+        struct reply r = {.op = op, .value = EL_ROM_SYNC_VALUE};
+        for (int i = 0; i < ROM_SYNC_REPLIES; i++)
+            send_reply(d, &r, t + proc(d, ROM_CMD_US));
+        return;
+    }
+    case EL_OP_READ_REG: {
+        if (len != 4) {
+            e = EL_ROM_ERR_INVALID_MSG;
+            break;
+        }
+        uint32_t addr = el_get_le32(data);
+        uint32_t v = eli_reg_read(d, addr);
+        struct reply r = {.op = op, .value = v};
+        send_reply(d, &r, t + proc(d, ROM_CMD_US));
+        return;
+    }
+    case EL_OP_WRITE_REG: {
+        if (len == 0 || len % 16) {
+            e = EL_ROM_ERR_INVALID_MSG;
+            break;
+        }
+        for (size_t i = 0; i < len; i += 16) {
+            uint32_t addr = el_get_le32(data + i);
+            uint32_t val = el_get_le32(data + i + 4);
+            uint32_t mask = el_get_le32(data + i + 8);
+            uint32_t delay = el_get_le32(data + i + 12);
+            if (mask != 0xFFFFFFFFu)
+                val = (eli_reg_read(d, addr) & ~mask) | (val & mask);
+            if (mask)
+                eli_reg_write(d, addr, val);
+            us += delay;
+        }
+        break;
+    }
+    case EL_OP_SPI_SET_PARAMS:
+        if (len != 24) {
+            e = EL_ROM_ERR_INVALID_MSG;
+            break;
+        }
+        d->rom_flash_size = el_get_le32(data + 4);
+        break;
+    case EL_OP_SPI_ATTACH:
+        /* the ROM takes 8 bytes (pin config + a reserved word); esptool pads for the ROM */
+        if (len != 8 && len != 4) {
+            e = EL_ROM_ERR_INVALID_MSG;
+            break;
+        }
+        d->attached = true;
+        break;
+    case EL_OP_FLASH_BEGIN:
+    case EL_OP_FLASH_DEFL_BEGIN:
+        e = begin_flash(d, data, len, op == EL_OP_FLASH_DEFL_BEGIN, &us);
+        break;
+    case EL_OP_FLASH_DATA:
+    case EL_OP_FLASH_DEFL_DATA: {
+        const uint8_t *payload;
+        uint32_t plen;
+        bool defl = op == EL_OP_FLASH_DEFL_DATA;
+        if (d->fl.active && d->fl.deflate != defl) {
+            e = EL_ROM_ERR_INVALID_PARAM;
+            break;
+        }
+        e = check_data(data, len, chk, &d->fl, &payload, &plen);
+        if (e)
+            break;
+        e = defl ? defl_data(d, payload, plen, &us) : rom_program(d, payload, plen, &us);
+        if (!e)
+            d->fl.next_seq++;
+        break;
+    }
+    case EL_OP_FLASH_END:
+    case EL_OP_FLASH_DEFL_END: {
+        if (len != 4) {
+            e = EL_ROM_ERR_INVALID_MSG;
+            break;
+        }
+        uint32_t stay = el_get_le32(data);
+        end_sessions(d);
+        uint64_t tr = t + proc(d, ROM_CMD_US);
+        reply_ok(d, op, tr);
+        eli_sim_set_busy(d, tr);
+        /* the ROM leaves the loader: 0 = reboot (software reset), else run user code */
+        if (stay == 0)
+            eli_sim_reboot(d, 0x0C, tr);
+        else {
+            d->attached = true;
+            eli_boot_flash(d, tr);
+        }
+        return;
+    }
+    case EL_OP_MEM_BEGIN: {
+        if (len != 16) {
+            e = EL_ROM_ERR_INVALID_MSG;
+            break;
+        }
+        uint32_t size = el_get_le32(data);
+        uint32_t blocks = el_get_le32(data + 4);
+        uint32_t bsize = el_get_le32(data + 8);
+        uint32_t addr = el_get_le32(data + 12);
+        int rc = eli_ram_check(d, addr, size);
+        if (rc == -2 || (rc == -1 && size == 0)) {
+            e = EL_ROM_ERR_RAM_ADDR;
+            break;
+        }
+        if (rc) {
+            e = EL_ROM_ERR_RAM_SIZE;
+            break;
+        }
+        if (bsize == 0 || bsize > 0x1800u) {
+            e = EL_ROM_ERR_INVALID_PARAM;
+            break;
+        }
+        d->mem = (struct elsim_rom_session){.active = true,
+                                            .offset = addr,
+                                            .size = size,
+                                            .num_blocks = blocks,
+                                            .block_size = bsize};
+        break;
+    }
+    case EL_OP_MEM_DATA: {
+        const uint8_t *payload;
+        uint32_t plen;
+        e = check_data(data, len, chk, &d->mem, &payload, &plen);
+        if (e)
+            break;
+        if (d->mem.written + plen > d->mem.size) {
+            e = EL_ROM_ERR_RAM_SIZE;
+            break;
+        }
+        eli_ram_write(d, d->mem.offset, payload, plen);
+        d->mem.offset += plen;
+        d->mem.written += plen;
+        d->mem.next_seq++;
+        break;
+    }
+    case EL_OP_MEM_END: {
+        if (len != 8) {
+            e = EL_ROM_ERR_INVALID_MSG;
+            break;
+        }
+        uint32_t flag = el_get_le32(data);
+        uint32_t entry = el_get_le32(data + 4);
+        d->mem.active = false;
+        uint64_t tr = t + proc(d, ROM_CMD_US);
+        reply_ok(d, op, tr);
+        eli_sim_set_busy(d, tr);
+        if (flag == 0) {
+            /* the ROM jumps to the entry point: uploaded code runs */
+            d->mem_entry = entry;
+            d->state = ELSIM_ST_APP;
+            eli_sim_schedule(d, ELSIM_EV_GREET, tr + proc(d, 2000));
+        }
+        return;
+    }
+    case EL_OP_SPI_FLASH_MD5: {
+        if (len != 16) {
+            e = EL_ROM_ERR_INVALID_MSG;
+            break;
+        }
+        uint32_t addr = el_get_le32(data);
+        uint32_t size = el_get_le32(data + 4);
+        if (!rom_range_ok(d, addr, size)) {
+            e = EL_ROM_ERR_FLASH_READ;
+            break;
+        }
+        char hex[33];
+        if (d->attached) {
+            md5_hex(d->flash + addr, size, hex);
+        } else {
+            uint8_t *ff = malloc(size ? size : 1);
+            if (!ff) {
+                e = EL_ROM_ERR_MALLOC;
+                break;
+            }
+            memset(ff, 0xFF, size);
+            md5_hex(ff, size, hex);
+            free(ff);
+        }
+        us = (uint64_t)ROM_MD5_US_PER_MB * size / (1u << 20);
+        struct reply r = {.op = op, .payload = (const uint8_t *)hex, .plen = 32};
+        uint64_t tr = t + proc(d, ROM_CMD_US + us);
+        send_reply(d, &r, tr);
+        eli_sim_set_busy(d, tr);
+        return;
+    }
+    case EL_OP_READ_FLASH_SLOW: {
+        if (len != 8) {
+            e = EL_ROM_ERR_INVALID_MSG;
+            break;
+        }
+        uint32_t addr = el_get_le32(data);
+        uint32_t rlen = el_get_le32(data + 4);
+        if (rlen > EL_READ_SLOW_BLOCK) {
+            e = EL_ROM_ERR_FLASH_READ_LEN;
+            break;
+        }
+        if (!rom_range_ok(d, addr, rlen)) {
+            e = EL_ROM_ERR_FLASH_READ;
+            break;
+        }
+        uint8_t buf[EL_READ_SLOW_BLOCK];
+        memset(buf, 0, sizeof(buf));
+        if (d->attached)
+            memcpy(buf, d->flash + addr, rlen);
+        else
+            memset(buf, 0xFF, rlen);
+        struct reply r = {.op = op, .payload = buf, .plen = sizeof(buf)};
+        send_reply(d, &r, t + proc(d, ROM_CMD_US));
+        return;
+    }
+    case EL_OP_CHANGE_BAUDRATE: {
+        if (len != 8) {
+            e = EL_ROM_ERR_INVALID_MSG;
+            break;
+        }
+        uint32_t nb = el_get_le32(data);
+        if (nb == 0) {
+            e = EL_ROM_ERR_INVALID_PARAM;
+            break;
+        }
+        uint64_t tr = t + proc(d, ROM_CMD_US);
+        reply_ok(d, op, tr); /* at the old rate */
+        eli_sim_set_busy(d, tr);
+        uint64_t actual = nb;
+        if (d->chip->id == EL_CHIP_ESP32) {
+            /* the ESP32 ROM sets its divider from its own (calibrated, imprecise) idea of
+             * its clock: the real rate is nb * crystal / rom_clock (esptool esp32.py
+             * change_baud compensates by scaling the value it sends) */
+            uint64_t rc = eli_rom_clock_hz(d);
+            if (rc)
+                actual = (uint64_t)nb * d->cfg.crystal_mhz * 1000000u / rc;
+        }
+        d->baud = (uint32_t)(actual ? actual : nb);
+        d->rom_locked = true;
+        eli_tr_note(d, "baud changed", tr);
+        return;
+    }
+    case EL_OP_GET_SECURITY_INFO: {
+        uint8_t info[20];
+        memset(info, 0, sizeof(info));
+        uint32_t flags = d->cfg.secure_boot ? 1u : 0u;
+        el_put_le32(info, flags);
+        info[4] = d->cfg.flash_crypt ? 1 : 0;
+        el_put_le32(info + 12, d->chip->image_chip_id);
+        el_put_le32(info + 16, 0);
+        struct reply r = {.op = op, .payload = info, .plen = d->chip->security_info_len};
+        send_reply(d, &r, t + proc(d, ROM_CMD_US));
+        return;
+    }
+    default:
+        e = EL_ROM_ERR_INVALID_MSG;
+        break;
+    }
+    uint64_t tr = t + proc(d, ROM_CMD_US + us);
+    if (e)
+        reply_err(d, op, (uint8_t)e, tr);
+    else
+        reply_ok(d, op, tr);
+    eli_sim_set_busy(d, tr);
+}
+
+void eli_rom_rx(struct elsim *d, uint8_t b, uint64_t t)
+{
+    enum el_slip_event ev = el_slip_dec_feed(&d->slip, b);
+    if (ev != EL_SLIP_FRAME)
+        return; /* noise, bad escapes and oversized frames are dropped silently */
+    handle(d, d->slip.buf, d->slip.len, t);
+}

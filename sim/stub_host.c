@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The flasher stub inside the virtual device: after MEM_END jumps to uploaded code, the
+ * device runs the portable stub core (stub/core) with this HAL, which maps flash, registers,
+ * UART and baud onto the device model. Every simulator test of the stub path therefore runs
+ * the same protocol logic that runs on the chips.
+ *
+ * Timing: the stub ACKs a block on receipt and writes it afterwards; reception continues in
+ * the background (UART interrupt + frame buffers), so a command that arrives during a write
+ * is handled when the CPU is free. A time cursor (d->cpu) advances by the modelled cost of
+ * each flash operation; replies are stamped with the cursor.
+ */
+#include "elsim_int.h"
+#include "espload/bytes.h"
+#include "espload/proto.h"
+#include "stub_core.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define STUB_READ_NS_PER_BYTE 100 /* SPI flash read at 40 MHz DIO: ~10 MB/s */
+
+static void cost(struct elsim *d, uint64_t us)
+{
+    if (d->cfg.timing)
+        d->cpu += us;
+}
+
+/* Rewrites the status byte of a reply frame for a status@OP:K fault. */
+static bool patch_status(struct elsim *d, const uint8_t *buf, size_t len)
+{
+    if (d->stub_fault_op < 0 || len < 12 || len > 64 || buf[0] != 0xC0 || buf[len - 1] != 0xC0)
+        return false;
+    uint8_t pkt[64];
+    size_t n = 0;
+    for (size_t i = 1; i + 1 < len; i++) {
+        uint8_t b = buf[i];
+        if (b == 0xDB && i + 2 < len) {
+            b = buf[++i] == 0xDC ? 0xC0 : 0xDB;
+        }
+        pkt[n++] = b;
+    }
+    if (n < 10 || pkt[0] != 0x01 || pkt[1] != (uint8_t)d->stub_fault_op)
+        return false;
+    pkt[n - 2] = (uint8_t)d->stub_fault_code;
+    pkt[n - 1] = 0;
+    d->stub_fault_op = -1;
+    eli_sim_send_frame(d, pkt, n, d->cpu);
+    return true;
+}
+
+static void hal_uart_tx(void *ctx, const uint8_t *buf, size_t len)
+{
+    struct elsim *d = ctx;
+    if (patch_status(d, buf, len))
+        return;
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == 0xC0 && i > 0)
+            d->st.frames_out++;
+    eli_sim_emit(d, buf, len, d->cpu);
+}
+
+static void hal_set_baud(void *ctx, uint32_t new_baud, uint32_t old_baud)
+{
+    struct elsim *d = ctx;
+    (void)old_baud;
+    if (new_baud) {
+        d->baud = new_baud; /* the stub computes its divider from the real clock */
+        eli_tr_note(d, "baud changed", d->cpu);
+    }
+}
+
+static int hal_flash_read(void *ctx, uint32_t addr, uint8_t *buf, uint32_t len)
+{
+    struct elsim *d = ctx;
+    cost(d, (uint64_t)len * STUB_READ_NS_PER_BYTE / 1000u);
+    return eli_flash_read(d, addr, buf, len);
+}
+
+static int hal_flash_program(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len)
+{
+    struct elsim *d = ctx;
+    uint64_t us;
+    int rc = eli_flash_program(d, addr, buf, len, &us);
+    cost(d, us);
+    return rc;
+}
+
+static int hal_erase_sector(void *ctx, uint32_t addr)
+{
+    struct elsim *d = ctx;
+    uint64_t us;
+    int rc = eli_flash_erase_sector(d, addr, &us);
+    cost(d, us);
+    return rc;
+}
+
+static int hal_erase_block(void *ctx, uint32_t addr)
+{
+    struct elsim *d = ctx;
+    uint64_t us;
+    int rc = eli_flash_erase_block(d, addr, &us);
+    cost(d, us);
+    return rc;
+}
+
+static int hal_erase_chip(void *ctx)
+{
+    struct elsim *d = ctx;
+    uint64_t us;
+    int rc = eli_flash_erase_chip(d, &us);
+    cost(d, us);
+    return rc;
+}
+
+static uint32_t hal_read_reg(void *ctx, uint32_t addr)
+{
+    return eli_reg_read(ctx, addr);
+}
+
+static void hal_write_reg(void *ctx, uint32_t addr, uint32_t value)
+{
+    eli_reg_write(ctx, addr, value);
+}
+
+static int hal_mem_write(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len)
+{
+    struct elsim *d = ctx;
+    if (eli_ram_check(d, addr, len))
+        return -1;
+    return eli_ram_write(d, addr, buf, len);
+}
+
+static void hal_run(void *ctx, uint32_t entry)
+{
+    struct elsim *d = ctx;
+    d->stub_run_pending = true;
+    d->stub_run_entry = entry;
+}
+
+static void hal_delay_us(void *ctx, uint32_t us)
+{
+    cost(ctx, us);
+}
+
+static int hal_security_info(void *ctx, uint8_t *out, uint32_t cap)
+{
+    struct elsim *d = ctx;
+    if (!d->chip->has_security_info || cap < d->chip->security_info_len)
+        return 0;
+    memset(out, 0, d->chip->security_info_len);
+    el_put_le32(out, d->cfg.secure_boot ? 1u : 0u);
+    out[4] = d->cfg.flash_crypt ? 1 : 0;
+    if (d->chip->security_info_len >= 20)
+        el_put_le32(out + 12, d->chip->image_chip_id);
+    return d->chip->security_info_len;
+}
+
+bool eli_stub_available(void)
+{
+    return true;
+}
+
+int eli_stub_start(struct elsim *d, uint64_t t)
+{
+    eli_stub_free(d);
+    size_t sz = stub_core_size();
+    d->stub_mem = calloc(1, sz);
+    if (!d->stub_mem)
+        return -1;
+    struct stub_hal hal = {
+        .ctx = d,
+        .uart_tx = hal_uart_tx,
+        .set_baud = hal_set_baud,
+        .flash_read = hal_flash_read,
+        .flash_program = hal_flash_program,
+        .flash_erase_sector = hal_erase_sector,
+        .flash_erase_block = hal_erase_block,
+        .flash_erase_chip = hal_erase_chip,
+        .read_reg = hal_read_reg,
+        .write_reg = hal_write_reg,
+        .mem_write = hal_mem_write,
+        .run = hal_run,
+        .delay_us = hal_delay_us,
+        .security_info = hal_security_info,
+    };
+    d->stub = stub_core_init(d->stub_mem, &hal, d->flash_size);
+    if (!d->stub) {
+        eli_stub_free(d);
+        return -1;
+    }
+    d->attached = true; /* the stub attaches the flash from the eFuse config at start */
+    d->state = ELSIM_ST_STUB;
+    d->stub_fault_op = -1;
+    d->cpu = t;
+    eli_tr_note(d, "stub running", t);
+    stub_core_greet(d->stub);
+    return 0;
+}
+
+void eli_stub_rx(struct elsim *d, uint8_t b, uint64_t t)
+{
+    if (!d->stub)
+        return;
+    if (d->cpu < t)
+        d->cpu = t;
+    if (d->pending_status != -1) {
+        /* status@OP:K fault: the stub does the command but its reply carries an error */
+        d->stub_fault_op = d->tr_in.len >= 2 ? d->tr_in.buf[1] : -1;
+        d->stub_fault_code = d->pending_status >= 0 ? d->pending_status : EL_STUB_ERR_FAILED_SPI_OP;
+        d->pending_status = -1;
+    }
+    d->stub_run_pending = false;
+    stub_core_rx(d->stub, &b, 1);
+    if (d->cpu > t)
+        eli_sim_set_busy(d, d->cpu);
+    if (d->stub_run_pending) {
+        uint32_t entry = d->stub_run_entry;
+        d->stub_run_pending = false;
+        eli_stub_free(d);
+        if (entry == 0) {
+            /* software system reset: strapping pins are sampled again */
+            d->io0 = !(d->dtr && !d->rts);
+            eli_sim_restart(d, 0x03, d->cpu);
+        } else {
+            d->state = ELSIM_ST_APP;
+        }
+    }
+}
+
+void eli_stub_free(struct elsim *d)
+{
+    free(d->stub_mem);
+    d->stub_mem = NULL;
+    d->stub = NULL;
+}
