@@ -264,6 +264,14 @@ static void fw_output(struct stub_core *c, const uint8_t *data, uint32_t len)
     c->fw_remaining -= len;
 }
 
+static void fw_flush_window(struct stub_core *c)
+{
+    uint32_t pos = c->inf.pos;
+    if (pos > c->fw_win_flushed)
+        fw_output(c, c->window + c->fw_win_flushed, pos - c->fw_win_flushed);
+    c->fw_win_flushed = pos >= STUB_INF_WINDOW ? 0 : pos;
+}
+
 static void fw_deflate_data(struct stub_core *c, const uint8_t *data, uint32_t len)
 {
     if (c->fw_inflate_done) {
@@ -278,12 +286,12 @@ static void fw_deflate_data(struct stub_core *c, const uint8_t *data, uint32_t l
         int r = stub_inflate_run(&c->inf, data, len, &used, &start);
         data += used;
         len -= used;
-        uint32_t produced = c->inf.pos - start;
-        if (produced > 0)
-            fw_output(c, c->window + start, produced);
+        if (r == STUB_INF_WINDOW_FULL || r == STUB_INF_DONE ||
+            c->inf.pos - c->fw_win_flushed >= STUB_WRITE_BATCH)
+            fw_flush_window(c);
         if (c->fw_error != ST_OK)
             return;
-        if (r == STUB_INF_WINDOW_FULL && produced > 0) {
+        if (r == STUB_INF_WINDOW_FULL || r == STUB_INF_OUT_LIMIT) {
             poll_hal(c);
             continue;
         }
@@ -295,9 +303,9 @@ static void fw_deflate_data(struct stub_core *c, const uint8_t *data, uint32_t l
                 c->fw_error = ST_NOT_ENOUGH_DATA;
             return;
         }
-        if (r < 0 || r == STUB_INF_WINDOW_FULL)
+        if (r < 0)
             c->fw_error = ST_INFLATE;
-        return; /* STUB_INF_NEED_INPUT: all input used */
+        return; /* STUB_INF_NEED_INPUT: all input used; output stays batched */
     }
 }
 
@@ -327,8 +335,11 @@ static uint8_t fw_begin(struct stub_core *c, const uint8_t *d, uint32_t dlen, in
     c->fw_erase_end =
         total == 0 ? c->fw_erase_next : (offset + total + STUB_SECTOR - 1) & ~(STUB_SECTOR - 1);
     c->fw_compressed_remaining = blocks * block_size;
-    if (deflate)
+    c->fw_win_flushed = 0;
+    if (deflate) {
         stub_inflate_init(&c->inf, c->window);
+        c->inf.out_max = STUB_INFLATE_STEP;
+    }
     return ST_OK;
 }
 

@@ -18,6 +18,8 @@
 #define STUB_READ_CHUNK   0x100u  /* flash reads for blank checks, MD5, READ_FLASH */
 #define STUB_TX_BUF       0x210u  /* SLIP-encoded output staging */
 #define STUB_READ_PKT_MAX 0x4000u /* largest READ_FLASH packet accepted */
+#define STUB_INFLATE_STEP 256u    /* output bytes per inflate call (poll between calls) */
+#define STUB_WRITE_BATCH  4096u   /* decompressed bytes collected before writing */
 /* A 64 KiB block erase is used when at least this many of its 16 sectors hold data
  * (typical NOR: 4 KiB erase ~45 ms, 64 KiB erase ~150-300 ms). */
 #define STUB_BLOCK_ERASE_MIN_DIRTY 4u
@@ -46,6 +48,7 @@ struct stub_core {
     uint32_t fw_remaining;                /* uncompressed bytes still expected */
     uint32_t fw_erase_next, fw_erase_end; /* sectors [erase_next, erase_end) not yet prepared */
     uint32_t fw_compressed_remaining;
+    uint32_t fw_win_flushed; /* window offset up to which output has been written */
 
     /* RAM download through the stub */
     uint8_t mem_active;

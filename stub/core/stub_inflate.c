@@ -155,7 +155,7 @@ int stub_inflate_run(struct stub_inflate *st, const uint8_t *in, uint32_t in_len
 {
     const uint8_t *const in0 = in;
     uint8_t *const win = st->window;
-    uint32_t bitbuf = st->bitbuf, bitcnt = st->bitcnt, pos, sum_from;
+    uint32_t bitbuf = st->bitbuf, bitcnt = st->bitcnt, pos, sum_from, lim;
     int ret = STUB_INF_NEED_INPUT;
 
     if (st->pos >= STUB_INF_WINDOW)
@@ -163,6 +163,9 @@ int stub_inflate_run(struct stub_inflate *st, const uint8_t *in, uint32_t in_len
     pos = st->pos;
     sum_from = pos;
     *out_start = pos;
+    lim = STUB_INF_WINDOW;
+    if (st->out_max != 0 && st->out_max < STUB_INF_WINDOW - pos)
+        lim = pos + st->out_max;
 
 #define FILL()                                                                                     \
     do {                                                                                           \
@@ -234,7 +237,7 @@ int stub_inflate_run(struct stub_inflate *st, const uint8_t *in, uint32_t in_len
         }
         case S_STORED:
             while (st->len > 0) {
-                if (pos >= STUB_INF_WINDOW) {
+                if (pos >= lim) {
                     ret = STUB_INF_WINDOW_FULL;
                     goto out;
                 }
@@ -250,8 +253,8 @@ int stub_inflate_run(struct stub_inflate *st, const uint8_t *in, uint32_t in_len
                 uint32_t n = st->len;
                 if (n > in_len)
                     n = in_len;
-                if (n > STUB_INF_WINDOW - pos)
-                    n = STUB_INF_WINDOW - pos;
+                if (n > lim - pos)
+                    n = lim - pos;
                 for (uint32_t i = 0; i < n; i++)
                     win[pos + i] = in[i];
                 pos += n;
@@ -334,7 +337,7 @@ int stub_inflate_run(struct stub_inflate *st, const uint8_t *in, uint32_t in_len
         case S_SYM:
             for (;;) {
                 uint32_t used = 0;
-                if (pos >= STUB_INF_WINDOW) {
+                if (pos >= lim) {
                     ret = STUB_INF_WINDOW_FULL;
                     goto out;
                 }
@@ -390,7 +393,7 @@ int stub_inflate_run(struct stub_inflate *st, const uint8_t *in, uint32_t in_len
         case S_COPY: {
             uint32_t len = st->len, dist = st->dist;
             while (len > 0) {
-                if (pos >= STUB_INF_WINDOW) {
+                if (pos >= lim) {
                     add_total(st, st->len - len);
                     st->len = len;
                     ret = STUB_INF_WINDOW_FULL;
@@ -441,6 +444,8 @@ need_input:
 out:
     if (st->state == S_ERR)
         ret = st->err;
+    else if (ret == STUB_INF_WINDOW_FULL && pos < STUB_INF_WINDOW)
+        ret = STUB_INF_OUT_LIMIT;
     st->adler = stub_adler32(st->adler, win + sum_from, pos - sum_from);
     st->pos = pos;
     st->bitbuf = bitbuf;

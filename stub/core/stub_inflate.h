@@ -9,7 +9,8 @@
  *
  * Usage: stub_inflate_init(); then repeatedly stub_inflate_run() with the next input. It
  * stops when the input is used up (STUB_INF_NEED_INPUT), when the window is full
- * (STUB_INF_WINDOW_FULL: consume window[0..STUB_INF_WINDOW) then call again), at the end of
+ * (STUB_INF_WINDOW_FULL: consume window[0..STUB_INF_WINDOW) then call again), after out_max
+ * bytes if out_max is set (STUB_INF_OUT_LIMIT: bounds the time per call), at the end of
  * the stream (STUB_INF_DONE, Adler-32 verified) or on error. Output produced by a call is
  * window[*out_start .. st->pos).
  */
@@ -21,6 +22,7 @@ enum stub_inf_status {
     STUB_INF_NEED_INPUT = 0,
     STUB_INF_WINDOW_FULL = 1,
     STUB_INF_DONE = 2,
+    STUB_INF_OUT_LIMIT = 3,   /* out_max bytes produced by this call: call again */
     STUB_INF_ERR_HEADER = -1, /* bad zlib header (method, window, check bits, preset dict) */
     STUB_INF_ERR_DATA = -2,   /* invalid block type, code lengths, symbol or distance */
     STUB_INF_ERR_ADLER = -3   /* Adler-32 of the output does not match the trailer */
@@ -32,9 +34,10 @@ struct stub_huff {
 };
 
 struct stub_inflate {
-    uint8_t *window; /* STUB_INF_WINDOW bytes, caller-owned */
-    uint32_t pos;    /* next output position in window (0..STUB_INF_WINDOW) */
-    uint32_t total;  /* bytes produced so far (saturates at 2^32-1) */
+    uint8_t *window;  /* STUB_INF_WINDOW bytes, caller-owned */
+    uint32_t pos;     /* next output position in window (0..STUB_INF_WINDOW) */
+    uint32_t out_max; /* most bytes produced per call; 0 = no limit */
+    uint32_t total;   /* bytes produced so far (saturates at 2^32-1) */
     uint32_t bitbuf;
     uint32_t bitcnt;
     uint32_t adler;

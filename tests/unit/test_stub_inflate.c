@@ -34,6 +34,7 @@ static int inflate_chunks(const uint8_t *comp, size_t comp_len, uint32_t max_chu
     size_t pos = 0, n_out = 0;
     int r = STUB_INF_NEED_INPUT;
     stub_inflate_init(&st, window);
+    st.out_max = rnd() % 3 == 0 ? 1 + rnd() % 1000 : 0; /* bounded work per call */
     for (;;) {
         uint32_t chunk = max_chunk <= 1 ? 1 : 1 + rnd() % max_chunk;
         if (chunk > comp_len - pos)
@@ -43,6 +44,10 @@ static int inflate_chunks(const uint8_t *comp, size_t comp_len, uint32_t max_chu
         assert_true(used <= chunk);
         pos += used;
         uint32_t produced = st.pos - start;
+        if (st.out_max)
+            assert_true(produced <= st.out_max);
+        if (r == STUB_INF_OUT_LIMIT)
+            assert_int_equal(produced, st.out_max);
         if (produced > 0) {
             if (n_out + produced > cap)
                 return -100; /* more output than expected */
