@@ -256,7 +256,7 @@ static int detect_chip(struct el_loader *l, enum el_chip_id want)
             found = el_chip_by_image_id((uint16_t)si.chip_id);
         else if (rc == EL_E_UNSUPPORTED && !wanted)
             eli_event(l, EL_EV_DETECT_FALLBACK, 0, 0, 0, NULL);
-        else if (rc == EL_E_IO)
+        else if (rc == EL_E_IO || l->panicked)
             return rc;
     }
     uint32_t magic = 0;

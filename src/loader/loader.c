@@ -144,6 +144,7 @@ void eli_clear_error(struct el_loader *l)
     l->errmsg[0] = '\0';
     l->errhint[0] = '\0';
     l->last_status = 0;
+    l->panicked = false;
 }
 
 static void event_text(char *buf, size_t n, enum el_event_id id, int64_t a, int64_t b,
@@ -356,6 +357,7 @@ static bool junk_panic(struct el_loader *l)
             k++;
         }
         line[k] = '\0';
+        l->panicked = true;
         eli_event(l, EL_EV_PANIC, 0, 0, 0, line);
         eli_fail(l, EL_E_DEVICE, "The chip crashed: %s", line);
         eli_hint(l, "the code running on the chip panicked; it is not in the serial "

@@ -32,6 +32,7 @@ struct el_loader {
     char errmsg[512];
     char errhint[320];
     unsigned last_status;
+    bool panicked; /* a panic report was seen in the junk (the chip crashed) */
 
     /* connection state */
     const struct el_chip *chip;
