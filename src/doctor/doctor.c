@@ -247,11 +247,7 @@ static void copy_str(char *dst, size_t cap, const char *src, size_t n)
 
 static const char *find_ci(const char *hay, const char *needle)
 {
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0)
-            return hay;
-    return NULL;
+    return strcasestr(hay, needle);
 }
 
 /* Parses "0x<hex>" (or bare hex when need_prefix is false) at s. */
@@ -557,7 +553,10 @@ static void on_boot_mode(struct el_doctor *d, unsigned value, const char *name, 
 /* ESP-IDF log line "E (251) cpu_start: Failed ..." anywhere in s. */
 static bool idf_log(const char *s, char *level, char *tag, size_t tagcap, const char **msg)
 {
-    for (const char *p = s; *p; p++) {
+    const char *open = strstr(s, " (");
+    if (!open || open == s)
+        return false;
+    for (const char *p = open - 1; *p; p++) {
         if (!strchr("EWIDV", *p) || p[1] != ' ' || p[2] != '(')
             continue;
         if (p > s && isalnum((unsigned char)p[-1]))
@@ -1292,6 +1291,23 @@ void el_doctor_feed(struct el_doctor *d, const void *buf, size_t len)
     d->info.bytes += len;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = b[i];
+        if (d->esc == 0 && c >= 0x20 && c <= 0x7e) {
+            /* fast path: a run of printable text */
+            size_t j = i + 1;
+            while (j < len && b[j] >= 0x20 && b[j] <= 0x7e)
+                j++;
+            size_t run = j - i;
+            d->text_bytes += run;
+            d->last_cr = false;
+            size_t room = EL_DOC_LINE_MAX - 1 - d->len;
+            size_t take = run < room ? run : room;
+            memcpy(d->line + d->len, b + i, take);
+            d->len += take;
+            if (take < run)
+                d->truncated = true;
+            i = j - 1;
+            continue;
+        }
         if (d->esc == 1) { /* after ESC */
             d->esc = c == '[' ? 2 : c == ']' ? 3 : 0;
             continue;
@@ -1348,9 +1364,12 @@ void el_doctor_feed(struct el_doctor *d, const void *buf, size_t len)
 
 static int cmp_findings(const void *a, const void *b)
 {
+    /* errors first, then the healthy verdict, then warnings and notes */
+    static const int order[] = {
+        [EL_DOC_SEV_OK] = 3, [EL_DOC_SEV_INFO] = 1, [EL_DOC_SEV_WARN] = 2, [EL_DOC_SEV_ERROR] = 4};
     const struct el_doc_finding *x = a, *y = b;
     if (x->severity != y->severity)
-        return (int)y->severity - (int)x->severity;
+        return order[y->severity] - order[x->severity];
     return (int)rank[x->code] - (int)rank[y->code];
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "doctor_int.h"
+#include "espload/chip.h"
 #include "espload/doctor.h"
 
 struct sb {
@@ -64,6 +65,12 @@ static void sb_json_str(struct sb *b, const char *s)
     sb_add(b, "\"");
 }
 
+static const char *chip_display_name(const char *name)
+{
+    const struct el_chip *c = el_chip_by_name(name);
+    return c ? c->display : name;
+}
+
 static const char *chip_for_decode(const struct el_doctor *d)
 {
     const struct el_doc_info *in = el_doctor_info(d);
@@ -107,6 +114,8 @@ static void render_text(struct sb *b, const struct el_doctor *d, struct el_sym *
     sb_add(b, "status: %s\n", el_doctor_healthy(d) ? "healthy" : "problem found (exit code 12)");
     if (in->boots || in->rom[0]) {
         const char *cfg = eli_doctor_cfg_chip(d);
+        if (!cfg[0] && in->chip[0])
+            cfg = strcmp(in->chip, "esp8266") == 0 ? "ESP8266" : chip_display_name(in->chip);
         sb_add(b, "board: %s%s%s%s, %llu boot%s seen\n", cfg[0] ? cfg : "",
                cfg[0] && in->rom[0] ? ", " : "", in->rom[0] ? "ROM " : "", in->rom,
                (unsigned long long)in->boots, in->boots == 1 ? "" : "s");

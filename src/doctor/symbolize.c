@@ -26,6 +26,7 @@
 struct el_sym {
 #ifdef EL_HAVE_LIBDW
     Dwfl *dwfl;
+    Dwarf_Addr bias; /* where libdwfl placed the file (non-zero for position-independent ELFs) */
 #endif
     char sha256[SHA256_DIGEST_STRING_LENGTH];
 };
@@ -125,6 +126,10 @@ int el_sym_open(struct el_sym **out, const char *elf_path, char *err, size_t err
         free(s);
         return EL_E_FORMAT;
     }
+    /* addresses from the device are link-time addresses; libdwfl lays position-independent
+     * files out at its own base, so remember the bias */
+    if (!dwfl_module_getelf(mod, &s->bias))
+        s->bias = 0;
     *out = s;
     return EL_OK;
 #endif
@@ -150,6 +155,7 @@ int el_sym_lookup(struct el_sym *s, uint64_t addr, struct el_sym_loc *out)
     (void)addr;
     return EL_E_UNSUPPORTED;
 #else
+    addr += s->bias;
     Dwfl_Module *m = dwfl_addrmodule(s->dwfl, (Dwarf_Addr)addr);
     if (!m)
         return EL_E_ARG;
