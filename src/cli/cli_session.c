@@ -15,13 +15,26 @@
 #include "espload/loader.h"
 #include "espload/port.h"
 #include "espload/proto.h"
+#include "elsim.h"
 
-/* Monotonic seconds, for --trace stamps and the "in T seconds" of transfers. */
+/* Monotonic seconds, for --trace stamps. */
 static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct el_port *clock_port; /* the open port, for cli_now() */
+
+double cli_now(void)
+{
+    /* on sim:// the device has its own clock (modelled wire and flash time when the
+     * simulator's timing model is on): durations are reported in that time */
+    struct elsim *dev = clock_port ? el_port_sim_device(clock_port) : NULL;
+    if (dev)
+        return (double)elsim_now_us(dev) / 1e6;
+    return now_s();
 }
 
 void cli_ctx_init(struct cli_ctx *ctx)
@@ -47,6 +60,7 @@ void cli_ctx_close(struct cli_ctx *ctx)
     el_port_close(ctx->port);
     ctx->port = NULL;
     ctx->connected = false;
+    clock_port = NULL;
 }
 
 /* ---- events, progress, trace ---- */
@@ -62,7 +76,7 @@ static struct {
 
 void cli_xfer_begin(const char *file)
 {
-    ses.xfer_t0 = 0;
+    ses.xfer_t0 = 0; /* set by the first progress report */
     ses.xfer_t1 = 0;
     ses.curfile = file;
     cli_progress_reset();
@@ -215,7 +229,7 @@ static void on_event(void *user, const struct el_event *ev)
 static void on_progress(void *user, const struct el_progress *p)
 {
     (void)user;
-    double t = now_s();
+    double t = cli_now();
     if (ses.xfer_t0 == 0)
         ses.xfer_t0 = t;
     ses.xfer_t1 = t;
@@ -369,6 +383,8 @@ static int open_named(struct cli_ctx *ctx, const char *name, struct el_port **ou
     }
     if (!first)
         cli_out_endline();
+    if (rc == EL_OK)
+        clock_port = *out;
     if (rc != EL_OK) {
         if (!quiet)
             cli_fatal("%s", err[0] ? err : el_strerror(rc));

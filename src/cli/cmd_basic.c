@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "cli/cli_int.h"
-#include "espload/bytes.h"
 #include "espload/chip.h"
 #include "espload/err.h"
+#include "espload/image.h"
 #include "espload/loader.h"
 
 static const struct cli_opt no_opts[] = {
@@ -303,41 +303,39 @@ int cmd_load_ram(struct cli_ctx *ctx, int argc, char **argv)
     size_t len;
     if ((rc = cli_read_file(argv[1], &data, &len)))
         return rc;
-    /* 8-byte header (magic 0xE9, segment count, ..., entry), 16-byte extended header, then
-     * segments of (load address, length, data) */
-    if (len < 24 || data[0] != 0xE9) {
-        cli_fatal("'%s' is not an ESP32 image (%s); give a .bin made by elf2image", argv[1],
-                  len < 24 ? "too short" : "no 0xE9 magic byte");
+    struct el_image *img = calloc(1, sizeof(*img));
+    if (!img) {
+        free(data);
+        cli_fatal("out of memory");
+        return EXIT_FAILURE_OTHER;
+    }
+    const struct el_chip *want = el_chip_by_name(ctx->opts.chip);
+    char why[256] = "";
+    if (el_image_parse(data, len, want ? want->id : EL_CHIP_UNKNOWN, img, why, sizeof(why)) !=
+            EL_OK ||
+        img->n_segments > 16) {
+        cli_fatal("'%s' is not a loadable image: %s; give a .bin made by elf2image", argv[1],
+                  why[0] ? why : "too many segments");
+        free(img);
         free(data);
         return EXIT_INPUT;
     }
-    unsigned nseg = data[1];
-    uint32_t entry = el_get_le32(data + 4);
+    size_t nseg = img->n_segments;
+    uint32_t entry = img->entry;
     struct el_ram_segment segs[16];
-    size_t off = 24;
-    if (nseg > 16) {
-        cli_fatal("'%s' claims %u segments (at most 16); the image is corrupt", argv[1], nseg);
-        free(data);
-        return EXIT_INPUT;
+    for (size_t i = 0; i < nseg; i++) {
+        segs[i].addr = img->seg[i].addr;
+        segs[i].len = img->seg[i].len;
+        segs[i].data = data + img->seg[i].file_offs + 8;
     }
-    for (unsigned i = 0; i < nseg; i++) {
-        if (off + 8 > len || el_get_le32(data + off + 4) > len - off - 8) {
-            cli_fatal("'%s' is truncated in segment %u; rebuild the image", argv[1], i);
-            free(data);
-            return EXIT_INPUT;
-        }
-        segs[i].addr = el_get_le32(data + off);
-        segs[i].len = el_get_le32(data + off + 4);
-        segs[i].data = data + off + 8;
-        off += 8 + segs[i].len;
-    }
+    free(img);
     struct el_loader *l;
     if ((rc = cli_connect(ctx, &l))) {
         free(data);
         return rc;
     }
     cli_printf("RAM boot...\n");
-    for (unsigned i = 0; i < nseg; i++) {
+    for (size_t i = 0; i < nseg; i++) {
         cli_printf("Downloading %zu bytes at %08x... ", segs[i].len, segs[i].addr);
         rc = el_loader_load_ram(l, &segs[i], 1, entry, false);
         if (rc != EL_OK) {

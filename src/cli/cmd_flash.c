@@ -483,18 +483,11 @@ static int erase_all(struct cli_ctx *ctx, struct el_loader *l, bool force)
     }
     cli_printf("Erasing flash (this may take a while)...\n");
     cli_xfer_begin(NULL);
-    double t0 = 0;
-    {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        t0 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-    }
+    double t0 = cli_now();
     int rc = el_flash_erase_all(l);
     if (rc != EL_OK)
         return cli_fail(ctx, rc, "Failed to erase the flash");
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - t0;
+    double t = cli_now() - t0;
     cli_printf("Chip erase completed successfully in %.1fs\n", t);
     return 0;
 }
@@ -989,14 +982,11 @@ int cmd_erase_region(struct cli_ctx *ctx, int argc, char **argv)
         return EXIT_REFUSED;
     }
     cli_printf("Erasing region (may be slow depending on size)...\n");
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = cli_now();
     rc = size ? el_flash_erase_region(l, addr, (uint32_t)size) : EL_OK;
     if (rc != EL_OK)
         return cli_fail(ctx, rc, "Failed to erase the region");
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    cli_printf("Erase completed successfully in %.1f seconds.\n",
-               (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    cli_printf("Erase completed successfully in %.1f seconds.\n", cli_now() - t0);
     return 0;
 }
 
