@@ -103,9 +103,11 @@ struct el_event {
 };
 typedef void (*el_event_cb)(void *user, const struct el_event *ev);
 
-/* Progress of a long operation. Reported once before the first block (done = 0) and after
- * every block. For writes `addr` is start + uncompressed bytes written so far (esptool's
- * "Writing at 0x%08x"), `wire_done/wire_total` count bytes actually sent (compressed). */
+/* Progress of a long operation. Reported before each block (block = index of the block about
+ * to be sent, done = bytes before it: esptool v4 prints "(100 * (block + 1) / blocks %)" on
+ * these) and once at the end (block == blocks, done == total). For writes `addr` is start +
+ * uncompressed bytes written so far (esptool's "Writing at 0x%08x"), `wire_done/wire_total` count
+ * bytes actually sent (compressed). */
 enum el_progress_op {
     EL_PROG_WRITE = 1,
     EL_PROG_READ,
@@ -244,8 +246,8 @@ void el_connect_opts_init(struct el_connect_opts *o);
  * Returns EL_OK, EL_E_CONNECT (errmsg says why, from the boot banner when one was seen:
  * wrong boot mode, no sync reply though in download mode, no data at all), EL_E_CHIP
  * ("This chip is ESP32-S3, not ESP32. Wrong --chip argument?"), EL_E_IO.
- * With EL_BEFORE_NO_RESET_NO_SYNC nothing is sent; the chip (o->chip, required) is assumed
- * to run a stub already.
+ * With EL_BEFORE_NO_RESET_NO_SYNC no reset and no SYNC are sent; the chip is o->chip, or
+ * detected with READ_REG/GET_SECURITY_INFO; the loader is assumed to be the ROM.
  */
 int el_loader_connect(struct el_loader *l, const struct el_connect_opts *o);
 
