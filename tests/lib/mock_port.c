@@ -119,6 +119,16 @@ static int m_set_baud(struct el_port *p, unsigned baud)
     return EL_OK;
 }
 
+static int m_usb_ids(const struct el_port *p, uint16_t *vid, uint16_t *pid)
+{
+    const struct mock_port *m = p->impl;
+    if (!m->usb_jtag)
+        return EL_E_UNSUPPORTED;
+    *vid = 0x303A;
+    *pid = 0x1001;
+    return EL_OK;
+}
+
 static void log_add(struct mock_port *m, const char *s)
 {
     size_t n = strlen(m->lines);
@@ -178,6 +188,7 @@ struct mock_port *mock_port_new(void)
         .set_baud = m_set_baud,
         .set_lines = m_set_lines,
         .sleep_ms = m_sleep,
+        .usb_ids = m_usb_ids,
     };
     el_slip_dec_init(&m->dec, m->decbuf, sizeof(m->decbuf));
     if (el_port_open_custom(&m->port, &m->ops, m, "mock", 115200) != EL_OK)
