@@ -38,9 +38,6 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* sim.c comes with the simulator; until it is linked in, sim:// reports that it is missing. */
-extern const struct eli_port_ops eli_sim_ops __attribute__((weak));
-
 struct scheme {
     const char *prefix;
     const struct eli_port_ops *ops;
@@ -61,7 +58,7 @@ static const struct eli_port_ops *pick_backend(const char *name, const char **ta
         size_t n = strlen(schemes[i].prefix);
         if (strncasecmp(name, schemes[i].prefix, n) == 0) {
             *target = name + n;
-            return schemes[i].ops; /* NULL only for a missing sim backend */
+            return schemes[i].ops;
         }
     }
     sep = strstr(name, "://");
@@ -92,10 +89,6 @@ int el_port_open(struct el_port **out, const char *name, const struct el_port_cf
         return EL_E_ARG;
     }
     ops = pick_backend(name, &target);
-    if (!ops && target) {
-        set_err(err, errlen, "cannot open '%s': sim:// is not built into this program", name);
-        return EL_E_UNSUPPORTED;
-    }
     if (!ops) {
         set_err(err, errlen,
                 "cannot open '%s': unknown port scheme; use a device name, socket://host:port, "
