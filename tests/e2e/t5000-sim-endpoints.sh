@@ -7,6 +7,7 @@
 start_sim() {
     out=$1
     shift
+    : >"$out"
     "$ESPLOAD_SIM" "$@" >"$out" 2>"$out.err" &
     SIM_PID=$!
     EL_BG_PIDS="$EL_BG_PIDS $SIM_PID"
