@@ -11,6 +11,7 @@
 #
 #   sh scripts/demo.sh [BUILD_DIR]                 run the demo (default build dir: build)
 #   sh scripts/demo.sh --make-image OUT.bin        only write the demo image (used by tests)
+#   sh scripts/demo.sh --make-ram-image OUT.bin    a small RAM-only image for load_ram tests
 #
 # The image is deterministic: its segments are real machine code taken from the C library
 # of this machine (so it compresses like firmware does), framed as valid ESP32 images.
@@ -140,6 +141,12 @@ make_image() {
 
 if [ "${1:-}" = "--make-image" ]; then
     make_image "$2"
+    exit 0
+fi
+if [ "${1:-}" = "--make-ram-image" ]; then
+    # a small image that runs from RAM (load_ram): DRAM and IRAM segments only
+    SRC=$(code_source)
+    image "$2" 0x40080400 2 0x20 "0x3ffb0000:2048:300000 0x40080000:6144:310000"
     exit 0
 fi
 

@@ -156,6 +156,8 @@ struct el_chip_info;
 const struct el_chip_info *cli_chip_info(struct cli_ctx *ctx);
 /* Transfer timing from the progress reports: begin before an operation, seconds after. */
 void cli_xfer_begin(const char *file);
+/* Re-installs the progress printer (after a quiet operation). */
+void cli_restore_progress(struct cli_ctx *ctx);
 /* Seconds on a monotonic clock; on sim:// the virtual device's clock. */
 double cli_now(void);
 double cli_xfer_seconds(void);

@@ -298,6 +298,12 @@ static void on_trace(void *user, enum el_trace_dir dir, const uint8_t *d, size_t
     }
 }
 
+void cli_restore_progress(struct cli_ctx *ctx)
+{
+    if (ctx->loader)
+        el_loader_set_progress_cb(ctx->loader, on_progress, ctx);
+}
+
 /* ---- port ---- */
 
 static unsigned initial_baud(const struct cli_ctx *ctx)

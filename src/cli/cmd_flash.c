@@ -2,6 +2,7 @@
 /* Flash commands: write_flash, read_flash, verify_flash, erase_flash, erase_region,
  * flash_id, read_flash_status, write_flash_status, read_flash_sfdp. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,21 +242,42 @@ static int resolve_codes(struct cli_ctx *ctx, const char *prog, const struct fla
     return 0;
 }
 
+/* Messages of patch_header: printed at once (msgs NULL) or kept to print later, so that
+ * write_flash can patch every file before the pre-flight checks yet print esptool's lines
+ * where esptool prints them. */
+static void emit(char *msgs, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void emit(char *msgs, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (!msgs) {
+        cli_vprintf(fmt, ap);
+    } else {
+        size_t used = strlen(msgs);
+        if (used + 1 < cap)
+            vsnprintf(msgs + used, cap - used, fmt, ap);
+    }
+    va_end(ap);
+}
+
 static void patch_header(struct cli_ctx *ctx, uint32_t addr, uint8_t *data, size_t len,
-                         const struct patch_codes *pc)
+                         const struct patch_codes *pc, char *msgs, size_t cap)
 {
     const struct el_chip *c = el_chip_by_id((enum el_chip_id)ctx->chip);
     if (!c || len < 8 || addr != c->bootloader_offset || pc->all_keep)
         return;
     const struct el_chip_info *ci = cli_chip_info(ctx);
     if (ci && (ci->secure_boot || ci->secure_download)) {
-        cli_printf("WARNING: Security features enabled, so not changing any flash settings.\n");
+        emit(msgs, cap,
+             "WARNING: Security features enabled, so not changing any flash settings.\n");
         return;
     }
     if (data[0] != 0xE9) {
-        cli_printf("Warning: Image file at 0x%x doesn't look like an image file, so not changing "
-                   "any flash settings.\n",
-                   addr);
+        emit(msgs, cap,
+             "Warning: Image file at 0x%x doesn't look like an image file, so not changing "
+             "any flash settings.\n",
+             addr);
         return;
     }
     bool changed = false, sha = false;
@@ -264,17 +286,18 @@ static void patch_header(struct cli_ctx *ctx, uint32_t addr, uint8_t *data, size
     int rc = el_image_patch_flash_params((enum el_chip_id)ctx->chip, data, len, pc->mode, pc->freq,
                                          pc->size, &changed, &params, &sha, why, sizeof(why));
     if (rc != EL_OK) {
-        cli_printf("Warning: Image file at 0x%x is not a valid %s image, so not changing any "
-                   "flash settings.\n",
-                   addr, c->display);
+        emit(msgs, cap,
+             "Warning: Image file at 0x%x is not a valid %s image, so not changing any "
+             "flash settings.\n",
+             addr, c->display);
         if (ctx->verbose && why[0])
-            cli_printf("(%s)\n", why);
+            emit(msgs, cap, "(%s)\n", why);
         return;
     }
     if (changed)
-        cli_printf("Flash params set to 0x%04x\n", params);
+        emit(msgs, cap, "Flash params set to 0x%04x\n", params);
     if (sha)
-        cli_printf("SHA digest in image updated\n");
+        emit(msgs, cap, "SHA digest in image updated\n");
 }
 
 /* Pads to a multiple of 4 with 0xFF (esptool pad_to). Returns a new buffer or NULL. */
@@ -310,7 +333,7 @@ static int verify_regions(struct cli_ctx *ctx, struct el_loader *l, struct cli_r
             return EXIT_FAILURE_OTHER;
         }
         if (pc)
-            patch_header(ctx, r[i].addr, img, len, pc);
+            patch_header(ctx, r[i].addr, img, len, pc, NULL, 0);
         cli_printf("Verifying 0x%zx (%zu) bytes @ 0x%08x in flash against %s...\n", len, len,
                    r[i].addr, r[i].path);
         uint8_t dev[16];
@@ -375,6 +398,15 @@ struct write_args {
     const char *encrypt_files, *flash_type;
 };
 
+/* A region as it will be written, with the header-patch messages to print before it. */
+struct write_img {
+    uint32_t addr;
+    const char *path;
+    uint8_t *data;
+    size_t len;
+    char msgs[512];
+};
+
 /* Reports an MD5 mismatch after a write, with what the status register says. */
 static int md5_mismatch(struct cli_ctx *ctx, struct el_loader *l, uint32_t addr,
                         const struct el_write_result *res)
@@ -411,7 +443,7 @@ static int md5_mismatch(struct cli_ctx *ctx, struct el_loader *l, uint32_t addr,
 }
 
 /* Pre-flight checks (image.h); prints findings. Returns 0 or EXIT_REFUSED. */
-static int preflight(struct cli_ctx *ctx, struct el_loader *l, const struct cli_region *r, size_t n,
+static int preflight(struct cli_ctx *ctx, struct el_loader *l, const struct write_img *r, size_t n,
                      uint32_t flash_size, bool force)
 {
     const struct el_chip_info *ci = cli_chip_info(ctx);
@@ -432,10 +464,13 @@ static int preflight(struct cli_ctx *ctx, struct el_loader *l, const struct cli_
     for (size_t i = 0; i < n; i++)
         if (r[i].addr <= 0x8000 && r[i].addr + r[i].len >= 0x8000 + 0x20)
             covered = true;
-    if (!covered && !(ci && ci->secure_download) && flash_size >= 0x9000 &&
-        el_flash_read(l, 0x8000, table, sizeof(table)) == EL_OK) {
-        t.partition_table = table;
-        t.partition_table_len = sizeof(table);
+    if (!covered && !(ci && ci->secure_download) && flash_size >= 0x9000) {
+        el_loader_set_progress_cb(l, NULL, NULL); /* a quiet look */
+        if (el_flash_read(l, 0x8000, table, sizeof(table)) == EL_OK) {
+            t.partition_table = table;
+            t.partition_table_len = sizeof(table);
+        }
+        cli_restore_progress(ctx);
     }
     cli_out_endline();
     struct el_preflight_file files[64];
@@ -561,6 +596,7 @@ int cmd_write_flash(struct cli_ctx *ctx, int argc, char **argv)
     size_t n;
     if ((rc = cli_load_regions(prog, argv + 1, npos, &r, &n)))
         return rc;
+    struct write_img *img = NULL;
     for (size_t i = 0; i < n; i++) {
         if (r[i].addr % 4) {
             rc = cli_usage_error(prog,
@@ -615,7 +651,29 @@ int cmd_write_flash(struct cli_ctx *ctx, int argc, char **argv)
                 rc = EXIT_REFUSED;
                 goto out;
             }
-    if ((rc = preflight(ctx, l, r, n, flash_end, a.force)))
+    /* the data as it will be written: padded to 4 bytes, header patched at the bootloader
+     * offset (messages printed later, where esptool prints them) */
+    img = calloc(n, sizeof(*img));
+    if (!img) {
+        cli_fatal("out of memory");
+        rc = EXIT_FAILURE_OTHER;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        img[i].addr = r[i].addr;
+        img[i].path = r[i].path;
+        img[i].data = padded_copy(r[i].data, r[i].len, &img[i].len);
+        if (!img[i].data) {
+            cli_fatal("out of memory");
+            rc = EXIT_FAILURE_OTHER;
+            goto out;
+        }
+        img[i].msgs[0] = 0;
+        if (!sdm)
+            patch_header(ctx, r[i].addr, img[i].data, img[i].len, &pc, img[i].msgs,
+                         sizeof(img[i].msgs));
+    }
+    if ((rc = preflight(ctx, l, img, n, sdm ? flash_end : detected, a.force)))
         goto out;
 
     if (a.erase_all) {
@@ -635,15 +693,7 @@ int cmd_write_flash(struct cli_ctx *ctx, int argc, char **argv)
     }
 
     for (size_t i = 0; i < n; i++) {
-        size_t len;
-        uint8_t *img = padded_copy(r[i].data, r[i].len, &len);
-        if (!img) {
-            cli_fatal("out of memory");
-            rc = EXIT_FAILURE_OTHER;
-            goto out;
-        }
-        if (!sdm)
-            patch_header(ctx, r[i].addr, img, len, &pc);
+        cli_printf("%s", img[i].msgs);
         struct el_write_opts wo;
         el_write_opts_init(&wo);
         wo.compress = a.compress ? 1 : a.no_compress ? 0 : -1;
@@ -654,9 +704,8 @@ int cmd_write_flash(struct cli_ctx *ctx, int argc, char **argv)
         cli_xfer_begin(r[i].path);
         if (a.no_progress)
             el_loader_set_progress_cb(l, NULL, NULL);
-        int e = el_flash_write(l, r[i].addr, img, len, &wo, &res);
+        int e = el_flash_write(l, r[i].addr, img[i].data, img[i].len, &wo, &res);
         double secs = cli_xfer_seconds();
-        free(img);
         if (e == EL_E_VERIFY) {
             cli_out_endline();
             rc = md5_mismatch(ctx, l, r[i].addr, &res);
@@ -716,6 +765,10 @@ int cmd_write_flash(struct cli_ctx *ctx, int argc, char **argv)
             rc = cli_monitor_run(ctx, ctx->port, false);
     }
 out:
+    if (img)
+        for (size_t i = 0; i < n; i++)
+            free(img[i].data);
+    free(img);
     cli_free_regions(r, n);
     return rc;
 }
