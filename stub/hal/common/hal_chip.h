@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef STUB_HAL_CHIP_H
+#define STUB_HAL_CHIP_H
+/* Chip-specific pieces the shared hardware layer calls (stub/hal/<chip>/chip_init.c). */
+#include <stdint.h>
+
+/* Pin mux, clocks, interrupts: whatever the chip needs before flash access. */
+void stub_chip_init(void);
+/* Non-zero if [addr, addr+len) overlaps the running stub (MEM_DATA must not touch it). */
+int stub_hal_mem_protected(uint32_t addr, uint32_t len);
+
+#endif

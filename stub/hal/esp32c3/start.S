@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* ESP32-C3 stub entry: interrupts off, own stack, never returns to the ROM. */
+    .section .text.entry, "ax"
+    .align 2
+    .global stub_entry
+    .type stub_entry, @function
+stub_entry:
+    csrci   mstatus, 8          /* clear MIE */
+    la      sp, _stack_top
+    call    stub_main
+1:  j       1b
+    .size stub_entry, . - stub_entry
