@@ -147,6 +147,9 @@ const char *el_doctor_verdict(const struct el_doctor *d);
 /* Boot settle hint for live monitors: true once a MicroPython prompt, a fatal ROM stop or
  * an app start was seen in the current boot (the monitor may still wait for quiet). */
 bool el_doctor_settled(const struct el_doctor *d);
+/* A finding as recorded so far, before finish() derives and orders the verdict (for live
+ * monitors that announce findings as they appear); NULL if the code was not seen yet. */
+const struct el_doc_finding *el_doctor_seen(const struct el_doctor *d, enum el_doc_code code);
 /* Number of complete lines processed so far (cheap progress / activity indicator). */
 uint64_t el_doctor_lines(const struct el_doctor *d);
 

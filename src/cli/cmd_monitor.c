@@ -15,6 +15,8 @@
  * cli_monitor_run() is the entry used right after write_flash --monitor (and doctor --port):
  * it takes the already open port so the boot log right after the reset is never missed.
  */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,11 +32,11 @@
 #define KEY_CTRL_RBRACKET 0x1d
 #define KEY_CTRL_T        0x14
 
-#define QUIET_SETTLE_S   1.5 /* verdict: the boot is over after this much silence */
-#define SETTLED_DRAIN_S  0.3 /* verdict: extra read time once the doctor saw the end */
-#define NOTHING_S        5.0 /* verdict: give up when the device said nothing at all */
-#define EOF_QUIET_S      1.0 /* non-interactive: stop this long after stdin ended and quiet */
-#define EOF_MAX_S        10.0
+#define QUIET_SETTLE_S    1.5 /* verdict: the boot is over after this much silence */
+#define SETTLED_DRAIN_S   0.3 /* verdict: extra read time once the doctor saw the end */
+#define NOTHING_S         5.0 /* verdict: give up when the device said nothing at all */
+#define EOF_QUIET_S       1.0 /* non-interactive: stop this long after stdin ended and quiet */
+#define EOF_MAX_S         10.0
 #define VERDICT_DEFAULT_S 10.0
 
 struct mon {
@@ -115,8 +117,11 @@ static void print_help(struct mon *m)
 
 static int pulse_reset(struct mon *m, bool download)
 {
+    /* lines: true = asserted = pin low through the usual two-transistor circuit, where DTR
+     * and RTS asserted together change nothing; so EN low with IO0 high first, then (for
+     * download mode) IO0 low while EN rises, as esptool's classic reset does */
     struct el_port *p = m->port;
-    int rc = el_port_set_lines(p, download ? 1 : 0, 1); /* EN low */
+    int rc = el_port_set_lines(p, 0, 1); /* EN low */
     if (rc == EL_E_UNSUPPORTED) {
         note(m, "this port (%s) cannot reset the chip: press EN (reset) on the board",
              el_port_kind(p));
@@ -127,10 +132,14 @@ static int pulse_reset(struct mon *m, bool download)
         return rc;
     }
     el_port_sleep_ms(p, 100);
-    el_port_set_lines(p, download ? 1 : 0, 0); /* EN high: the chip samples the straps */
     if (download) {
-        el_port_sleep_ms(p, 50);
+        el_port_set_lines(p, 1, 0); /* IO0 low, EN high: the chip samples the straps */
+        /* hold IO0 low long enough for the ESP32 rev 0 spurious watchdog reset that
+         * follows an EN reset (esptool's extra ESP32r0 delay) */
+        el_port_sleep_ms(p, 500);
         el_port_set_lines(p, 0, -1);
+    } else {
+        el_port_set_lines(p, 0, 0); /* EN high */
     }
     return EL_OK;
 }
@@ -140,13 +149,22 @@ static void announce(struct mon *m)
 {
     if (!m->o->echo || !m->bol)
         return;
-    static const enum el_doc_code live[] = {
-        EL_DOC_DOWNLOAD_MODE,  EL_DOC_NO_BOOTLOADER,   EL_DOC_NOT_AN_IMAGE,
-        EL_DOC_WRONG_CHIP_IMAGE, EL_DOC_FLASH_READ_ERROR, EL_DOC_CHECKSUM_ERROR,
-        EL_DOC_FLASH_SIZE_MISMATCH, EL_DOC_FLASH_MODE,  EL_DOC_PSRAM_MISSING,
-        EL_DOC_BROWNOUT,       EL_DOC_PANIC,           EL_DOC_WATCHDOG,
-        EL_DOC_PARTITION_TABLE, EL_DOC_NO_APP,         EL_DOC_SECURE_BOOT,
-        EL_DOC_FLASH_ENCRYPTION};
+    static const enum el_doc_code live[] = {EL_DOC_DOWNLOAD_MODE,
+                                            EL_DOC_NO_BOOTLOADER,
+                                            EL_DOC_NOT_AN_IMAGE,
+                                            EL_DOC_WRONG_CHIP_IMAGE,
+                                            EL_DOC_FLASH_READ_ERROR,
+                                            EL_DOC_CHECKSUM_ERROR,
+                                            EL_DOC_FLASH_SIZE_MISMATCH,
+                                            EL_DOC_FLASH_MODE,
+                                            EL_DOC_PSRAM_MISSING,
+                                            EL_DOC_BROWNOUT,
+                                            EL_DOC_PANIC,
+                                            EL_DOC_WATCHDOG,
+                                            EL_DOC_PARTITION_TABLE,
+                                            EL_DOC_NO_APP,
+                                            EL_DOC_SECURE_BOOT,
+                                            EL_DOC_FLASH_ENCRYPTION};
     for (size_t i = 0; i < sizeof live / sizeof live[0]; i++) {
         const struct el_doc_finding *f = el_doctor_seen(m->doc, live[i]);
         if (!f || (m->announced & (1u << live[i])) || f->severity < EL_DOC_SEV_WARN)
@@ -157,9 +175,8 @@ static void announce(struct mon *m)
     const struct el_doc_info *in = el_doctor_info(m->doc);
     if (in->mp_version[0] && strcmp(in->mp_version, m->mp_announced) != 0) {
         snprintf(m->mp_announced, sizeof m->mp_announced, "%s", in->mp_version);
-        note(m, "MicroPython %s on %s%s: Ctrl-C interrupts, Ctrl-D soft-resets, Ctrl-] quits",
-             in->mp_version, in->mp_board[0] ? in->mp_board : "an unknown board",
-             in->mp_date[0] ? "" : "");
+        note(m, "MicroPython %s on %s: Ctrl-C interrupts, Ctrl-D soft-resets, Ctrl-] quits",
+             in->mp_version, in->mp_board[0] ? in->mp_board : "an unknown board");
     }
     const struct el_doc_panic *pn = el_doctor_panic(m->doc);
     if (m->sym && pn->seen && pn->n_bt &&
@@ -263,8 +280,8 @@ int mon_session(struct cli_ctx *ctx, struct el_port *port, const struct mon_opts
     if (o->log_path) {
         m.log = fopen(o->log_path, "ab");
         if (!m.log) {
-            cli_fatal("cannot write the log '%s': %s; check the path and permissions",
-                      o->log_path, strerror(errno));
+            cli_fatal("cannot write the log '%s': %s; check the path and permissions", o->log_path,
+                      strerror(errno));
             el_sym_close(m.sym);
             el_doctor_free(m.doc);
             return EXIT_INPUT;
@@ -281,7 +298,7 @@ int mon_session(struct cli_ctx *ctx, struct el_port *port, const struct mon_opts
         el_port_flush_input(port);
         pulse_reset(&m, o->download_strap);
     }
-    double t0 = cli_now(), last_rx = -1, eof_at = stdin_eof ? t0 : -1;
+    double t0 = cli_now(), last_rx = -1, eof_at = stdin_eof ? t0 : -1, settled_at = -1;
     double limit = o->timeout_s > 0 ? o->timeout_s : (o->verdict_only ? VERDICT_DEFAULT_S : 0);
     unsigned char buf[4096];
     for (;;) {
@@ -315,7 +332,9 @@ int mon_session(struct cli_ctx *ctx, struct el_port *port, const struct mon_opts
         if (limit > 0 && now - t0 >= limit)
             break;
         if (o->verdict_only) {
-            if (last_rx >= 0 && el_doctor_settled(m.doc) && now - last_rx >= SETTLED_DRAIN_S)
+            if (settled_at < 0 && el_doctor_settled(m.doc))
+                settled_at = now;
+            if (settled_at >= 0 && now - settled_at >= SETTLED_DRAIN_S)
                 break;
             if (last_rx >= 0 && now - last_rx >= QUIET_SETTLE_S)
                 break;
@@ -377,8 +396,8 @@ int cmd_monitor(struct cli_ctx *ctx, int argc, char **argv)
     const struct cli_opt opts[] = {
         {"timestamps", NULL, NULL, OPT_FLAG, &timestamps, NULL, NULL,
          "prefix every line from the device with the local time", 0, NULL, NULL},
-        {"log", NULL, NULL, OPT_STR, &log, NULL, "FILE", "also append the device output to FILE",
-         0, NULL, NULL},
+        {"log", NULL, NULL, OPT_STR, &log, NULL, "FILE", "also append the device output to FILE", 0,
+         NULL, NULL},
         {"timeout", NULL, NULL, OPT_STR, &timeout, NULL, "SECONDS",
          "stop after SECONDS (default: until Ctrl-] or the end of stdin)", 0, NULL, NULL},
         {"no-reset", NULL, NULL, OPT_FLAG, &no_reset, NULL, NULL,

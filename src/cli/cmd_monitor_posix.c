@@ -111,3 +111,8 @@ bool mon_console_interrupted(void)
 {
     return stop_requested != 0;
 }
+
+bool mon_stdin_is_tty(void)
+{
+    return isatty(STDIN_FILENO) != 0;
+}

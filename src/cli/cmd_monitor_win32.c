@@ -103,3 +103,10 @@ bool mon_console_interrupted(void)
 {
     return stop_requested != 0;
 }
+
+bool mon_stdin_is_tty(void)
+{
+    DWORD mode;
+    HANDLE h = GetStdHandle(STD_INPUT_HANDLE);
+    return h != INVALID_HANDLE_VALUE && GetConsoleMode(h, &mode);
+}

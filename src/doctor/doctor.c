@@ -1591,6 +1591,13 @@ bool el_doctor_settled(const struct el_doctor *d)
     return streak >= 2 || d->failing_boots >= 3;
 }
 
+const struct el_doc_finding *el_doctor_seen(const struct el_doctor *d, enum el_doc_code code)
+{
+    if (!d || (unsigned)code >= EL_DOC_CODE_COUNT || !d->have[code])
+        return NULL;
+    return &d->f[code];
+}
+
 uint64_t el_doctor_lines(const struct el_doctor *d)
 {
     return d ? d->info.lines : 0;
