@@ -104,6 +104,11 @@ int el_image_parse(const uint8_t *data, size_t len, enum el_chip_id chip, struct
 /* Memory region names of an address for a chip, in esptool's MEMORY_MAP order; returns
  * how many (<= cap). */
 size_t el_image_mem_types(enum el_chip_id chip, uint32_t addr, const char **names, size_t cap);
+/* The same with esptool v4.8.1's maps (they differ for the ESP32-C6 and ESP32-H2). */
+size_t el_image_mem_types_v4(enum el_chip_id chip, uint32_t addr, const char **names, size_t cap);
+/* Parses an esp_app_desc_t at the start of a segment's data; false if too short or no
+ * 0xABCD5432 magic. */
+bool el_image_app_desc(const uint8_t *seg_data, size_t len, struct el_app_desc *out);
 /* True if addr is in the chip's flash-mapped IROM or DROM window. */
 bool el_image_is_flash_addr(enum el_chip_id chip, uint32_t addr);
 /* Chip named by an image chip id, EL_CHIP_UNKNOWN if none we model. */

@@ -69,6 +69,24 @@ static void hex32(char out[65], const uint8_t *d)
         snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
+/* Python's format(v, "#0Nx") / format(v, "#Nx"): "0x" + hex, padded to width with zeros
+ * (zero_pad) or spaces on the left; "0x0" for zero. */
+static const char *pyhex(char *buf, size_t cap, uint32_t v, int width, bool zero_pad)
+{
+    char digits[16];
+    int n = snprintf(digits, sizeof(digits), "%x", v);
+    int pad = width - 2 - n;
+    if (pad < 0)
+        pad = 0;
+    if (zero_pad)
+        snprintf(buf, cap, "0x%0*d%s", pad, 0, digits);
+    else
+        snprintf(buf, cap, "%*s0x%s", pad, "", digits);
+    if (zero_pad && pad == 0)
+        snprintf(buf, cap, "0x%s", digits);
+    return buf;
+}
+
 static void title(const char *t)
 {
     size_t n = strlen(t);
@@ -84,10 +102,11 @@ static void title(const char *t)
 /* image_info                                                                             */
 /* ------------------------------------------------------------------------------------ */
 
-static void mem_types(enum el_chip_id chip, uint32_t addr, const char *sep, char *out, size_t cap)
+static void mem_types(enum el_chip_id chip, uint32_t addr, const char *sep, char *out, size_t cap,
+                      bool v4)
 {
     const char *t[8];
-    size_t n = el_image_mem_types(chip, addr, t, 8);
+    size_t n = v4 ? el_image_mem_types_v4(chip, addr, t, 8) : el_image_mem_types(chip, addr, t, 8);
     out[0] = 0;
     for (size_t i = 0; i < n; i++) {
         if (i)
@@ -96,27 +115,29 @@ static void mem_types(enum el_chip_id chip, uint32_t addr, const char *sep, char
     }
 }
 
-static void info_sectioned(const struct el_image *img, const char *chipname, bool v5)
+static bool has_type4(enum el_chip_id chip, uint32_t addr, const char *name)
 {
-    char cu[32];
-    if (v5) {
-        /* esptool v5 expand_chip_name: "esp32s3" -> "ESP32-S3" */
-        char tmp[32];
-        upper(tmp, sizeof(tmp), chipname);
-        if (strlen(tmp) > 5)
-            snprintf(cu, sizeof(cu), "ESP32-%s", tmp + 5);
-        else
-            snprintf(cu, sizeof(cu), "%s", tmp);
-    } else {
-        upper(cu, sizeof(cu), chipname);
+    const char *t[8];
+    size_t n = el_image_mem_types_v4(chip, addr, t, 8);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(t[i], name) == 0)
+            return true;
     }
-    char t[96];
+    return false;
+}
+
+/* cu: the chip as esptool prints it in titles ("ESP32-C6" when detected; v4 with --chip
+ * prints the --chip value upper-cased, "ESP32C6"). d: the file (v4 picks descriptors with
+ * its own memory map). */
+static void info_sectioned(const struct el_image *img, const uint8_t *d, const char *cu, bool v5)
+{
+    char t[96], hx[3][24];
     cli_printf("\n");
     snprintf(t, sizeof(t), v5 ? "%s Image Header" : "%s image header", cu);
     title(t);
     cli_printf("Image version: 1\n");
     if (img->entry)
-        cli_printf("Entry point: %#8x\n", img->entry);
+        cli_printf("Entry point: %s\n", pyhex(hx[0], sizeof(hx[0]), img->entry, 8, false));
     else
         cli_printf("Entry point not set\n");
     cli_printf("Segments: %zu\n", img->n_segments);
@@ -124,15 +145,15 @@ static void info_sectioned(const struct el_image *img, const char *chipname, boo
     if (fs)
         cli_printf("Flash size: %s\n", fs);
     else
-        cli_printf("%s (%#x)\n", v5 ? "Warning: Invalid flash size" : "WARNING: Invalid flash size",
-                   img->flash_size_freq & 0xF0);
+        cli_printf("%s (%s)\n", v5 ? "Warning: Invalid flash size" : "WARNING: Invalid flash size",
+                   pyhex(hx[0], sizeof(hx[0]), img->flash_size_freq & 0xF0, 2, true));
     const char *ff = el_image_flash_freq_name(img->chip, img->flash_size_freq & 0xF);
     if (ff)
         cli_printf("Flash freq: %s\n", ff);
     else
-        cli_printf("%s (%#x)\n",
+        cli_printf("%s (%s)\n",
                    v5 ? "Warning: Invalid flash frequency" : "WARNING: Invalid flash frequency",
-                   img->flash_size_freq & 0xF);
+                   pyhex(hx[0], sizeof(hx[0]), img->flash_size_freq & 0xF, 2, true));
     const char *fm = el_image_flash_mode_name(img->flash_mode);
     if (fm)
         cli_printf("Flash mode: %s\n", fm);
@@ -142,10 +163,18 @@ static void info_sectioned(const struct el_image *img, const char *chipname, boo
     cli_printf("\n");
     snprintf(t, sizeof(t), v5 ? "%s Extended Image Header" : "%s extended image header", cu);
     title(t);
-    cli_printf("WP pin: %#x%s\n", img->wp_pin, img->wp_pin == 0xEE ? " (disabled)" : "");
-    cli_printf("Flash pins drive settings: clk_drv: %#x, q_drv: %#x, d_drv: %#x, cs0_drv: %#x, "
-               "hd_drv: %#x, wp_drv: %#x\n",
-               img->clk_drv, img->q_drv, img->d_drv, img->cs_drv, img->hd_drv, img->wp_drv);
+    cli_printf("WP pin: %s%s\n", pyhex(hx[0], sizeof(hx[0]), img->wp_pin, 2, true),
+               img->wp_pin == 0xEE ? " (disabled)" : "");
+    {
+        const uint8_t v[6] = {img->clk_drv, img->q_drv,  img->d_drv,
+                              img->cs_drv,  img->hd_drv, img->wp_drv};
+        char p[6][8];
+        for (int i = 0; i < 6; i++)
+            snprintf(p[i], sizeof(p[i]), "0x%x", v[i]);
+        cli_printf("Flash pins drive settings: clk_drv: %s, q_drv: %s, d_drv: %s, cs0_drv: %s, "
+                   "hd_drv: %s, wp_drv: %s\n",
+                   p[0], p[1], p[2], p[3], p[4], p[5]);
+    }
     const struct el_chip *ic = el_chip_by_image_id(img->chip_id);
     if (ic) {
         char u[32];
@@ -164,28 +193,46 @@ static void info_sectioned(const struct el_image *img, const char *chipname, boo
     cli_printf("-------  -------  ----------  ----------  ------------\n");
     for (size_t i = 0; i < img->n_segments; i++) {
         char mt[128];
-        mem_types(img->chip, img->seg[i].addr, ", ", mt, sizeof(mt));
-        cli_printf("%7zu  %#07x  %#010x  %#010x  %s\n", i, img->seg[i].len, img->seg[i].addr,
-                   img->seg[i].file_offs, mt);
+        mem_types(img->chip, img->seg[i].addr, ", ", mt, sizeof(mt), !v5);
+        cli_printf("%7zu  %s  %s  %s  %s\n", i,
+                   pyhex(hx[0], sizeof(hx[0]), img->seg[i].len, 7, true),
+                   pyhex(hx[1], sizeof(hx[1]), img->seg[i].addr, 10, true),
+                   pyhex(hx[2], sizeof(hx[2]), img->seg[i].file_offs, 10, true), mt);
     }
     cli_printf("\n");
     snprintf(t, sizeof(t), v5 ? "%s Image Footer" : "%s image footer", cu);
     title(t);
+    pyhex(hx[0], sizeof(hx[0]), img->checksum, v5 ? 4 : 2, true);
     if (img->checksum == img->checksum_calc)
-        cli_printf(v5 ? "Checksum: %#04x (valid)\n" : "Checksum: %#x (valid)\n", img->checksum);
+        cli_printf("Checksum: %s (valid)\n", hx[0]);
     else if (v5)
-        cli_printf("Checksum: %#04x (invalid - calculated %#04x)\n", img->checksum,
-                   img->checksum_calc);
+        cli_printf("Checksum: %s (invalid - calculated %s)\n", hx[0],
+                   pyhex(hx[1], sizeof(hx[1]), img->checksum_calc, 4, true));
     else
-        cli_printf("Checksum: %#x (invalid - calculated %02x)\n", img->checksum,
-                   img->checksum_calc);
+        cli_printf("Checksum: %s (invalid - calculated %02x)\n", hx[0], img->checksum_calc);
     char h[65];
     if (img->has_digest) {
         hex32(h, img->digest_calc);
         cli_printf("Validation hash: %s (%s)\n", h, img->digest_valid ? "valid" : "invalid");
     }
-    if (img->has_app_desc) {
-        const struct el_app_desc *a = &img->app;
+    /* v4 takes the app descriptor from the last DROM segment of its map */
+    struct el_app_desc a4;
+    bool has_app = img->has_app_desc, has_boot = img->has_bootloader_desc;
+    const struct el_app_desc *a = &img->app;
+    if (!v5) {
+        bool drom = false;
+        has_app = false;
+        for (size_t i = 0; i < img->n_segments; i++) {
+            if (has_type4(img->chip, img->seg[i].addr, "DROM")) {
+                drom = true;
+                has_app = el_image_app_desc(d + img->seg[i].file_offs + 8, img->seg[i].len, &a4);
+            }
+        }
+        a = &a4;
+        if (drom)
+            has_boot = false;
+    }
+    if (has_app) {
         cli_printf("\n");
         title(v5 ? "Application Information" : "Application information");
         cli_printf("Project name: %s\n", a->project_name);
@@ -203,7 +250,7 @@ static void info_sectioned(const struct el_image *img, const char *chipname, boo
                 cli_printf("MMU page size: %u KB\n", (1u << a->mmu_page_size) / 1024);
         }
         cli_printf("Secure version: %u\n", a->secure_version);
-    } else if (img->has_bootloader_desc) {
+    } else if (has_boot) {
         cli_printf("\n");
         title(v5 ? "Bootloader Information" : "Bootloader information");
         cli_printf("Bootloader version: %u\n", img->boot.version);
@@ -222,7 +269,7 @@ static void info_legacy(const struct el_image *img)
     cli_printf("%zu segments\n\n", img->n_segments);
     for (size_t i = 0; i < img->n_segments; i++) {
         char mt[128];
-        mem_types(img->chip, img->seg[i].addr, ",", mt, sizeof(mt));
+        mem_types(img->chip, img->seg[i].addr, ",", mt, sizeof(mt), true);
         cli_printf("Segment %zu: len 0x%05x load 0x%08x file_offs 0x%08x [%s]\n", i + 1,
                    img->seg[i].len, img->seg[i].addr, img->seg[i].file_offs, mt);
     }
@@ -331,8 +378,8 @@ CLI_CMD(cmd_image_info)
         return EXIT_INPUT;
     }
     if (d[0] != EL_IMAGE_MAGIC) {
-        cli_fatal(v5 ? "This is not a valid image (invalid magic number: %#x)."
-                     : "This is not a valid image (invalid magic number: %#x)",
+        cli_fatal(v5 ? "This is not a valid image (invalid magic number: 0x%x)."
+                     : "This is not a valid image (invalid magic number: 0x%x)",
                   d[0]);
         free(d);
         return EXIT_INPUT;
@@ -341,7 +388,7 @@ CLI_CMD(cmd_image_info)
     if (c) {
         chip = c->id;
     } else {
-        if (len < 24 || d[23] > 1 || !el_chip_by_image_id((uint16_t)(d[12] | d[13] << 8))) {
+        if (len < 24 || d[23] > 1 || !el_chip_by_image_id(d[12])) {
             cli_fatal("cannot tell the chip from the image's extended header (chip id %u): "
                       "ESP8266 images are not supported; pass --chip if this is an ESP32-family "
                       "image",
@@ -351,17 +398,14 @@ CLI_CMD(cmd_image_info)
         }
         /* esptool looks at the low byte of the chip id only */
         chip = el_chip_by_image_id(d[12])->id;
-        char u[32];
-        const char *name = el_chip_by_id(chip)->name;
-        if (v5) {
-            char t[32];
-            upper(t, sizeof(t), name);
-            snprintf(u, sizeof(u), strlen(t) > 5 ? "ESP32-%s" : "%s", strlen(t) > 5 ? t + 5 : t);
-        } else {
-            upper(u, sizeof(u), name);
-        }
-        cli_printf("Detected image type: %s\n", u);
+        cli_printf("Detected image type: %s\n", el_chip_by_id(chip)->display);
     }
+    /* titles: v4 upper-cases the --chip value ("ESP32C6"), else the chip's name "ESP32-C6" */
+    char cu[32];
+    if (c && !v5)
+        upper(cu, sizeof(cu), c->name);
+    else
+        snprintf(cu, sizeof(cu), "%s", el_chip_by_id(chip)->display);
     struct el_image *img = malloc(sizeof(*img));
     char why[200];
     if (!img) {
@@ -386,9 +430,9 @@ CLI_CMD(cmd_image_info)
         return EXIT_INPUT;
     }
     if (v5)
-        info_sectioned(img, el_chip_by_id(chip)->name, true);
+        info_sectioned(img, d, cu, true);
     else if (strcmp(version, "2") == 0)
-        info_sectioned(img, el_chip_by_id(chip)->name, false);
+        info_sectioned(img, d, cu, false);
     else
         info_legacy(img);
     if (parts)
@@ -681,7 +725,7 @@ CLI_CMD(cmd_merge_bin)
         for (size_t k = 0; ord && k < n; k++) {
             const struct el_merge_input *m = &in[ord[k]];
             if (mo.format == EL_MERGE_UF2)
-                cli_printf("Adding %s at %#x\n", m->name, m->addr);
+                cli_printf("Adding %s at 0x%x\n", m->name, m->addr);
             for (size_t i = 0; i < nn && i < 32; i++) {
                 if (notes[i].input != ord[k])
                     continue;
@@ -714,10 +758,10 @@ CLI_CMD(cmd_merge_bin)
         return rc;
     }
     if (mo.format == EL_MERGE_UF2) {
-        cli_printf("Wrote %#zx bytes to file %s, ready to be flashed with any ESP USB Bridge\n",
+        cli_printf("Wrote 0x%zx bytes to file %s, ready to be flashed with any ESP USB Bridge\n",
                    out_len, output);
     } else {
-        cli_printf("Wrote %#zx bytes to file %s, ready to flash to offset %#x\n", out_len, output,
+        cli_printf("Wrote 0x%zx bytes to file %s, ready to flash to offset 0x%x\n", out_len, output,
                    mo.target_offset);
     }
     cli_free_regions(r, n);

@@ -75,6 +75,15 @@ static const struct eli_mem_range map_esp32c6[] = {
     {0x50000000, 0x50004000, "RTC_IRAM"},      {0x50000000, 0x50004000, "RTC_DRAM"},
     {0x600FE000, 0x60100000, "MEM_INTERNAL2"},
 };
+/* esptool v4.8.1's ESP32-C6 / ESP32-H2 map (image_info in v4 formats uses it) */
+static const struct eli_mem_range map_esp32c6_v4[] = {
+    {0x00000000, 0x00010000, "PADDING"},       {0x42800000, 0x43000000, "DROM"},
+    {0x40800000, 0x40880000, "DRAM"},          {0x40800000, 0x40880000, "BYTE_ACCESSIBLE"},
+    {0x4004AC00, 0x40050000, "DROM_MASK"},     {0x40000000, 0x4004AC00, "IROM_MASK"},
+    {0x42000000, 0x42800000, "IROM"},          {0x40800000, 0x40880000, "IRAM"},
+    {0x50000000, 0x50004000, "RTC_IRAM"},      {0x50000000, 0x50004000, "RTC_DRAM"},
+    {0x600FE000, 0x60100000, "MEM_INTERNAL2"},
+};
 static const struct eli_mem_range map_esp32c2[] = {
     {0x00000000, 0x00010000, "PADDING"},   {0x3C000000, 0x3C400000, "DROM"},
     {0x3FCA0000, 0x3FCE0000, "DRAM"},      {0x3FC88000, 0x3FD00000, "BYTE_ACCESSIBLE"},
@@ -147,15 +156,28 @@ const uint8_t *eli_memfind(const uint8_t *hay, size_t hlen, const char *needle)
     return memmem(hay, hlen, needle, nlen);
 }
 
+static size_t types_in(const struct eli_mem_range *m, size_t nm, uint32_t addr, const char **names,
+                       size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < nm && n < cap; i++) {
+        if (m[i].start <= addr && addr < m[i].end)
+            names[n++] = m[i].name;
+    }
+    return n;
+}
+
 size_t el_image_mem_types(enum el_chip_id chip, uint32_t addr, const char **names, size_t cap)
 {
     const struct eli_img_chip *c = eli_img_chip(chip);
-    size_t n = 0;
-    for (size_t i = 0; i < c->n_map && n < cap; i++) {
-        if (c->map[i].start <= addr && addr < c->map[i].end)
-            names[n++] = c->map[i].name;
-    }
-    return n;
+    return types_in(c->map, c->n_map, addr, names, cap);
+}
+
+size_t el_image_mem_types_v4(enum el_chip_id chip, uint32_t addr, const char **names, size_t cap)
+{
+    if (chip == EL_CHIP_ESP32C6 || chip == EL_CHIP_ESP32H2)
+        return types_in(map_esp32c6_v4, N(map_esp32c6_v4), addr, names, cap);
+    return el_image_mem_types(chip, addr, names, cap);
 }
 
 bool el_image_is_flash_addr(enum el_chip_id chip, uint32_t addr)

@@ -149,6 +149,15 @@ static void parse_app_desc(const uint8_t *p, struct el_app_desc *a)
     a->mmu_page_size = p[180];
 }
 
+bool el_image_app_desc(const uint8_t *seg_data, size_t len, struct el_app_desc *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (len < 256 || el_get_le32(seg_data) != 0xABCD5432)
+        return false;
+    parse_app_desc(seg_data, out);
+    return true;
+}
+
 int el_image_parse(const uint8_t *data, size_t len, enum el_chip_id chip, struct el_image *out,
                    char *why, size_t whylen)
 {
