@@ -641,6 +641,19 @@ static bool mmu_ok(const struct eli_img_chip *ic, uint32_t v)
     return false;
 }
 
+static int bad_page(const struct eli_img_chip *ic, uint32_t v, enum el_chip_id chip, char *why,
+                    size_t whylen)
+{
+    char list[64] = "";
+    for (size_t k = 0; k < ic->n_mmu_pages; k++) {
+        char one[16];
+        snprintf(one, sizeof(one), "%s%uKB", list[0] ? ", " : "", ic->mmu_pages[k] / 1024);
+        strncat(list, one, sizeof(list) - strlen(list) - 1);
+    }
+    return eli_img_fail(why, whylen, "%u bytes is not a valid %s page size, select from %s.", v,
+                        el_chip_by_id(chip)->display, list);
+}
+
 int el_elf2image(const uint8_t *elf, size_t elf_len, const struct el_elf2image_opts *o,
                  uint8_t **out, size_t *out_len, struct el_elf2image_info *info, char *why,
                  size_t whylen)
@@ -672,8 +685,7 @@ int el_elf2image(const uint8_t *elf, size_t elf_len, const struct el_elf2image_o
             if (o->mmu_page_size != c.irom_align)
                 info->mmu_page_unsupported = true;
         } else if (!mmu_ok(ic, o->mmu_page_size)) {
-            rc = eli_img_fail(why, whylen, "%u bytes is not a valid %s page size.",
-                              o->mmu_page_size, el_chip_by_id(o->chip)->name);
+            rc = bad_page(ic, o->mmu_page_size, o->chip, why, whylen);
             goto done;
         } else {
             c.irom_align = o->mmu_page_size;
@@ -689,8 +701,7 @@ int el_elf2image(const uint8_t *elf, size_t elf_len, const struct el_elf2image_o
                 if (p) {
                     uint32_t v = p < 32 ? (1u << p) : 0;
                     if (!mmu_ok(ic, v)) {
-                        rc = eli_img_fail(why, whylen, "%u bytes is not a valid %s page size.", v,
-                                          el_chip_by_id(o->chip)->name);
+                        rc = bad_page(ic, v, o->chip, why, whylen);
                         goto done;
                     }
                     c.irom_align = v;
