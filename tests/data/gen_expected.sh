@@ -34,3 +34,26 @@ while IFS='|' read -r chip elf opts; do
     echo "$chip|$elf|$opts|$h|v4=$v4" >>"$OUT"
 done <"$D/cases.txt"
 echo "wrote $OUT"
+
+# image_info outputs, also from esptool: info_<name>_<format>.txt for images esptool makes
+# from the test ELFs (v4.8.1 --version 1 and 2 with NUL bytes removed, v5.3.1 image-info
+# with colour codes removed; the first line, esptool's banner, is dropped).
+if [ -n "${ESPTOOL4:-}" ]; then
+    for spec in "esp32|esp32_app.elf|app" "esp32|esp32_boot.elf|boot" "esp32c3|esp32c3_app.elf|c3app"; do
+        chip=${spec%%|*}
+        rest=${spec#*|}
+        elf=${rest%%|*}
+        name=${rest#*|}
+        (cd "$ESPTOOL5" && $PY -m esptool --chip "$chip" elf2image --elf-sha256-offset 0xb0 \
+            -o "$TMP/$name.bin" "$D/$elf" >/dev/null 2>&1) ||
+            (cd "$ESPTOOL5" && $PY -m esptool --chip "$chip" elf2image -o "$TMP/$name.bin" \
+                "$D/$elf" >/dev/null 2>&1)
+        for v in 1 2; do
+            (cd "$ESPTOOL4" && $PY -m esptool image_info --version $v "$TMP/$name.bin" 2>&1) |
+                tail -n +2 | tr -d '\000' | sed "s|$TMP/||" >"$D/info_${name}_v4-$v.txt"
+        done
+        (cd "$ESPTOOL5" && $PY -m esptool image-info "$TMP/$name.bin" 2>&1) | tail -n +2 |
+            sed 's/\x1b\[[0-9;]*m//g' | sed "s|$TMP/||" >"$D/info_${name}_v5.txt"
+    done
+    echo "wrote $D/info_*.txt"
+fi

@@ -25,8 +25,8 @@ __attribute__((section(".flash.appdesc"), used)) const struct app_desc app_desc 
 
 __attribute__((section(".flash.rodata"), used)) const char greeting[] =
     "hello from flash rodata; this string is long enough to span a few words";
-__attribute__((section(".flash.rodata"), used)) const uint32_t table[64] = {
-    1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987, 1597};
+__attribute__((section(".flash.rodata"), used))
+const uint32_t table[64] = {1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987, 1597};
 
 __attribute__((section(".dram0.data"), used)) volatile uint32_t counter = 0x12345678;
 __attribute__((section(".dram0.data"), used)) volatile char dram_buf[100] = "dram";
