@@ -51,6 +51,8 @@ struct mon {
     char mp_announced[48];
     uint32_t bt_announced; /* first backtrace address already symbolized */
     size_t bt_n_announced;
+    char partial[256]; /* device output since the last newline, to redraw after a note */
+    size_t plen;
 };
 
 static void out_bytes(const void *p, size_t n)
@@ -58,11 +60,13 @@ static void out_bytes(const void *p, size_t n)
     fwrite(p, 1, n, stdout);
 }
 
-/* A monitor message on its own line, whatever the device was printing. */
+/* A monitor message on its own line, whatever the device was printing; an unfinished
+ * device line (a prompt) is drawn again after it. */
 static void note(struct mon *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(struct mon *m, const char *fmt, ...)
 {
-    if (!m->bol)
+    bool was_bol = m->bol;
+    if (!was_bol)
         out_bytes("\n", 1);
     out_bytes("--- ", 4);
     va_list ap;
@@ -70,8 +74,9 @@ static void note(struct mon *m, const char *fmt, ...)
     vfprintf(stdout, fmt, ap);
     va_end(ap);
     out_bytes("\n", 1);
+    if (!was_bol && m->plen)
+        out_bytes(m->partial, m->plen);
     fflush(stdout);
-    m->bol = true;
 }
 
 static void stamp(void)
@@ -93,6 +98,12 @@ static void emit(struct mon *m, const unsigned char *b, size_t n)
 {
     if (m->log)
         fwrite(b, 1, n, m->log);
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] == '\n' || b[i] == '\r')
+            m->plen = 0;
+        else if (m->plen < sizeof m->partial)
+            m->partial[m->plen++] = (char)b[i];
+    }
     if (!m->o->echo)
         return;
     if (!m->o->timestamps) {
@@ -147,7 +158,7 @@ static int pulse_reset(struct mon *m, bool download)
 /* Tells the user what the doctor recognised, as it happens. */
 static void announce(struct mon *m)
 {
-    if (!m->o->echo || !m->bol)
+    if (!m->o->echo)
         return;
     static const enum el_doc_code live[] = {EL_DOC_DOWNLOAD_MODE,
                                             EL_DOC_NO_BOOTLOADER,
