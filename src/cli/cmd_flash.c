@@ -713,7 +713,19 @@ int cmd_write_flash(struct cli_ctx *ctx, int argc, char **argv)
         }
         if (e != EL_OK) {
             cli_out_endline();
-            rc = cli_fail(ctx, e, NULL);
+            uint32_t sr = 0;
+            char msg[512];
+            snprintf(msg, sizeof(msg), "%s", el_loader_errmsg(l));
+            if (e == EL_E_DEVICE && el_flash_read_status(l, 2, &sr) == EL_OK && (sr & 0x7C)) {
+                cli_fatal("%s; the flash is write-protected (status register 0x%04x has "
+                          "block-protect bits set): clear them with 'espload write_flash_status "
+                          "--non-volatile 0' and write again",
+                          msg[0] ? msg : "the write failed", sr);
+                rc = EXIT_DEVICE;
+            } else {
+                cli_fatal("%s", msg[0] ? msg : el_strerror(e));
+                rc = cli_exit_from_err(e);
+            }
             goto out;
         }
         /* the ROM path starts at the sector boundary (esptool prints that address) */
