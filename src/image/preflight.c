@@ -137,6 +137,11 @@ static void check_psram(struct pf *pf, const struct el_preflight_target *t,
 {
     if (t->psram == 1)
         return;
+    /* packages with PSRAM inside (ESP32-D0WDR2-V3: 2 MB, ESP32-PICO-V3-02: 2 MB), in case the
+     * caller only had the description (esptool's feature list omits the D0WDR2-V3's) */
+    if (t->psram == -1 && t->chip_description &&
+        (strstr(t->chip_description, "D0WDR2") || strstr(t->chip_description, "PICO-V3-02")))
+        return;
     const struct eli_img_chip *ic = eli_img_chip(t->chip);
     if (!ic->extram_end || t->chip == EL_CHIP_UNKNOWN)
         return; /* chips without external RAM support */

@@ -320,6 +320,12 @@ static void test_pf__psram(void **state)
     t.psram = 1;
     assert_int_equal(run(&t, f, 1, out, &n), EL_OK);
     assert_int_equal(n, 0);
+    /* in-package PSRAM named by the description only */
+    t.psram = -1;
+    t.chip_description = "ESP32-D0WDR2-V3 (revision v3.0)";
+    assert_int_equal(run(&t, f, 1, out, &n), EL_OK);
+    assert_int_equal(n, 0);
+    t.chip_description = "ESP32-D0WDQ6 (revision v3.0)";
     /* a segment loaded into external RAM is evidence on its own */
     t.psram = 0;
     na = make_app(img_b, 0, 0, 0xFFFF, NULL, 0x3F800000);
