@@ -154,7 +154,7 @@ B=${1:-build}
 ESPLOAD=${ESPLOAD:-$B/espload}
 T=$(mktemp -d "${TMPDIR:-/tmp}/espload-demo.XXXXXX")
 trap 'rm -rf "$T"' EXIT INT TERM
-PORT="sim://esp32?flash=$T/board.bin&flash-size=4MB&mac=30:ae:a4:80:55:e0&revision=0&package=D0WDQ5"
+PORT="sim://esp32?flash=$T/board.bin&timing=1&flash-size=4MB&mac=30:ae:a4:80:55:e0&revision=0&package=D0WDQ5"
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
