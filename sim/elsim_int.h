@@ -22,8 +22,8 @@
 #define ELSIM_MAX_FAULTS     16
 #define ELSIM_PATH_MAX       1024
 #define ELSIM_ROM_FIFO       128u       /* UART RX FIFO of the chip: what the ROM can buffer */
-#define ELSIM_IN_CAP         (1u << 20) /* host bytes queued in the device model */
-#define ELSIM_OUT_CAP        (1u << 20) /* bytes queued towards the host */
+#define ELSIM_IN_CAP         (1u << 18) /* host bytes queued in the device model */
+#define ELSIM_OUT_CAP        (1u << 18) /* bytes queued towards the host */
 #define ELSIM_ROM_MAX_FRAME  (0x1800u + 16u + 8u + 64u)
 #define ELSIM_STUB_MAX_FRAME (0x4000u + 16u + 8u + 64u)
 
