@@ -120,8 +120,10 @@ struct el_doctor;
 
 /* Optional facts espload knows from a live connection; NULL/0 fields are unknown. */
 struct el_doctor_cfg {
-    const char *chip; /* "esp32", ... (from chip detection) */
-    int has_psram;    /* 1 yes, 0 no, -1 unknown */
+    const char *chip;     /* "esp32", ... (from chip detection) */
+    int has_psram;        /* 1 yes, 0 no, -1 unknown */
+    int flash_encryption; /* 1 enabled in eFuse, 0 not, -1 unknown */
+    int secure_boot;      /* 1 enabled in eFuse, 0 not, -1 unknown */
 };
 
 /* Creates a doctor. cfg may be NULL. Returns EL_OK or EL_E_NOMEM / EL_E_ARG. */

@@ -19,13 +19,16 @@
 
 #include "cli/cli_int.h"
 #include "cli/cmd_monitor.h"
+#include "espload/chip.h"
 #include "espload/doctor.h"
+#include "espload/loader.h"
 #include "espload/err.h"
 #include "espload/port.h"
 
 static int diagnose_stream(FILE *fp, const char *name, const char *chip, bool json, const char *elf)
 {
-    struct el_doctor_cfg cfg = {.chip = chip, .has_psram = -1};
+    struct el_doctor_cfg cfg = {
+        .chip = chip, .has_psram = -1, .flash_encryption = -1, .secure_boot = -1};
     struct el_doctor *d = NULL;
     if (el_doctor_new(&d, &cfg) != EL_OK) {
         cli_fatal("out of memory");
@@ -49,7 +52,7 @@ static int diagnose_stream(FILE *fp, const char *name, const char *chip, bool js
 int cmd_doctor(struct cli_ctx *ctx, int argc, char **argv)
 {
     const char *prog = "espload doctor";
-    bool json = false;
+    bool json = false, identify = false;
     const char *log = NULL, *elf = NULL, *reset = "hard", *timeout = NULL;
     static const char *const reset_choices[] = {"hard", "none", "download", NULL};
     const struct cli_opt opts[] = {
@@ -65,6 +68,10 @@ int cmd_doctor(struct cli_ctx *ctx, int argc, char **argv)
          0, NULL, NULL},
         {"timeout", NULL, NULL, OPT_STR, &timeout, NULL, "SECONDS",
          "live: listen at most this long (default 10)", 0, NULL, NULL},
+        {"identify", NULL, NULL, OPT_FLAG, &identify, NULL, NULL,
+         "live: first connect to the ROM to learn the chip (type, embedded PSRAM, flash "
+         "encryption, secure boot), then reset and read the boot",
+         0, NULL, NULL},
         {NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL},
     };
     int npos = 0;
@@ -112,6 +119,9 @@ int cmd_doctor(struct cli_ctx *ctx, int argc, char **argv)
     if (el_port_get_baud(port) != 115200)
         el_port_set_baud(port, 115200);
     struct mon_opts o = {
+        .psram = -1,
+        .flash_encryption = -1,
+        .secure_boot = -1,
         .verdict_only = true,
         .reset_first = strcmp(reset, "none") != 0,
         .download_strap = strcmp(reset, "download") == 0,
@@ -121,6 +131,23 @@ int cmd_doctor(struct cli_ctx *ctx, int argc, char **argv)
         .elf_path = elf,
         .chip = chip,
     };
+    if (identify) {
+        struct el_loader *l = NULL;
+        rc = cli_connect(ctx, &l);
+        if (rc)
+            return rc;
+        ctx->skip_after = true; /* the doctor resets the chip itself */
+        const struct el_chip_info *ci = cli_chip_info(ctx);
+        const struct el_chip *c = ci ? el_chip_by_id(ci->chip) : NULL;
+        if (c)
+            o.chip = c->name;
+        if (ci) {
+            if (strstr(ci->features[0], "PSRAM") || strstr(ci->features[1], "PSRAM"))
+                o.psram = 1;
+            o.flash_encryption = ci->flash_encryption;
+            o.secure_boot = ci->secure_boot;
+        }
+    }
     if (!json)
         cli_printf("Listening to the boot log on %s%s...\n", el_port_name(port),
                    o.reset_first ? " after resetting the chip" : "");

@@ -275,7 +275,10 @@ int mon_session(struct cli_ctx *ctx, struct el_port *port, const struct mon_opts
     (void)ctx;
     struct mon m = {.port = port, .o = o, .bol = true};
     int rc = EXIT_OK;
-    struct el_doctor_cfg dcfg = {.chip = o->chip, .has_psram = -1};
+    struct el_doctor_cfg dcfg = {.chip = o->chip,
+                                 .has_psram = o->psram,
+                                 .flash_encryption = o->flash_encryption,
+                                 .secure_boot = o->secure_boot};
     if (el_doctor_new(&m.doc, &dcfg) != EL_OK) {
         cli_fatal("out of memory");
         return EXIT_FAILURE_OTHER;
@@ -382,6 +385,9 @@ int cli_monitor_run(struct cli_ctx *ctx, struct el_port *port, bool verdict_only
         el_port_set_baud(port, 115200);
     const struct cli_opts *g = cli_get_opts(ctx);
     struct mon_opts o = {
+        .psram = -1,
+        .flash_encryption = -1,
+        .secure_boot = -1,
         .verdict_only = verdict_only,
         .echo = true,
         .chip = g->chip && strcmp(g->chip, "auto") != 0 ? g->chip : NULL,
@@ -429,7 +435,10 @@ int cmd_monitor(struct cli_ctx *ctx, int argc, char **argv)
         return rc;
     if (npos > 0)
         return cli_usage_error(prog, "unrecognized arguments: %s", argv[1]);
-    struct mon_opts o = {.reset_first = !no_reset,
+    struct mon_opts o = {.psram = -1,
+                         .flash_encryption = -1,
+                         .secure_boot = -1,
+                         .reset_first = !no_reset,
                          .timestamps = timestamps,
                          .echo = true,
                          .verdict_only = verdict,

@@ -41,6 +41,9 @@ struct mon_opts {
     const char *log_path; /* copy of the device output */
     const char *elf_path; /* symbolize panics */
     const char *chip;     /* known chip name for the doctor, or NULL */
+    int psram;            /* what espload read from the chip: 1/0, -1 unknown */
+    int flash_encryption;
+    int secure_boot;
 };
 /* Runs the session; returns an exit code (verdict: EXIT_OK healthy, EXIT_DIAGNOSIS not). */
 int mon_session(struct cli_ctx *ctx, struct el_port *port, const struct mon_opts *o);

@@ -43,7 +43,7 @@ struct boot {
 
 struct el_doctor {
     char cfg_chip[16];
-    int cfg_psram;
+    int cfg_psram, cfg_fe, cfg_sb;
 
     /* line assembler */
     char line[EL_DOC_LINE_MAX];
@@ -717,7 +717,20 @@ static void on_idf(struct el_doctor *d, char level, const char *tag, const char 
                      "without it");
         } else {
             f = note(d, EL_DOC_PSRAM_MISSING, EL_DOC_SEV_ERROR, line, &first);
-            setf(f->what, sizeof f->what, "%s", texts[EL_DOC_PSRAM_MISSING].what);
+            if (d->cfg_psram == 1) {
+                /* the chip reports PSRAM, so it is there but does not answer */
+                setf(f->what, sizeof f->what,
+                     "the firmware could not start the PSRAM this chip reports");
+                setf(f->why, sizeof f->why,
+                     "the chip reports PSRAM (espload read it from the chip) but it did not "
+                     "answer: a PSRAM type or speed the firmware does not support (quad vs "
+                     "octal, 80 MHz), or a damaged or unpowered PSRAM");
+                setf(f->fix, sizeof f->fix,
+                     "build the firmware for this module's PSRAM (menuconfig: SPI RAM config: "
+                     "mode and speed) or try a lower PSRAM clock");
+            } else {
+                setf(f->what, sizeof f->what, "%s", texts[EL_DOC_PSRAM_MISSING].what);
+            }
         }
         return;
     }
@@ -1029,7 +1042,7 @@ static void process_line(struct el_doctor *d, char *raw)
         known = true;
         if (v == 0xffffffffu) {
             note(d, EL_DOC_NO_BOOTLOADER, EL_DOC_SEV_ERROR, s, &first);
-        } else if (d->fe_enabled) {
+        } else if (d->fe_enabled || d->cfg_fe == 1) {
             f = note(d, EL_DOC_FLASH_ENCRYPTION, EL_DOC_SEV_ERROR, s, &first);
             if (first)
                 setf(f->what, sizeof f->what,
@@ -1534,13 +1547,16 @@ int el_doctor_new(struct el_doctor **out, const struct el_doctor_cfg *cfg)
     struct el_doctor *d = calloc(1, sizeof *d);
     if (!d)
         return EL_E_NOMEM;
-    d->cfg_psram = -1;
+    d->cfg_psram = d->cfg_fe = d->cfg_sb = -1;
     if (cfg) {
         if (cfg->chip) {
             const struct el_chip *c = el_chip_by_name(cfg->chip);
             setf(d->cfg_chip, sizeof d->cfg_chip, "%s", c ? c->name : cfg->chip);
         }
         d->cfg_psram = cfg->has_psram;
+        d->cfg_fe = cfg->flash_encryption;
+        d->cfg_sb = cfg->secure_boot;
+        d->fe_enabled = cfg->flash_encryption == 1;
     }
     d->panic.core = -1;
     setf(d->verdict, sizeof d->verdict, "unknown");

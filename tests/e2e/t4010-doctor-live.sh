@@ -72,6 +72,24 @@ expect_out "Hard resetting via RTS pin..." "flashed and reset"
 expect_out "entry 0x40080400" "the boot right after the reset is shown"
 expect_out "--- espload: verdict: boot-ok" "the monitor ends with the verdict"
 
+# --identify: what espload reads from the chip joins the log. Flash encryption is on in
+# eFuse and the boot offset holds data the ROM cannot parse: a plaintext write
+python3 - "$T/erased.bin" "$T/enc.bin" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+d[0x1000:0x1100] = bytes([0x8b, 0x22, 0x89, 0xf0]) * 64
+open(sys.argv[2], 'wb').write(d)
+PY
+run "$ESPLOAD" --port "sim://esp32?flash=$T/enc.bin&flash-crypt=1" doctor --identify
+expect_rc 12 "--identify: problem found"
+expect_out "Chip is ESP32" "--identify: the chip was read first"
+expect_out "verdict: flash-encryption: the ROM read 0xf089228b" "--identify: flash encryption named"
+run "$ESPLOAD" --port "sim://esp32?flash=$T/enc.bin&flash-crypt=1" doctor
+expect_out "verdict: not-an-image:" "without --identify: only the log is known"
+run "$ESPLOAD" --port "sim://esp32?flash=$T/flash.bin" doctor --identify --json
+expect_rc 0 "--identify on a good board: healthy"
+expect_out '"verdict":"boot-ok"' "--identify does not leave the chip in download mode"
+
 # a port that cannot be opened
 run "$ESPLOAD" --port /dev/nonexistent-espload-tty doctor
 expect_rc 4 "doctor on a missing port: port error"

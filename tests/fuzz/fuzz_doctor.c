@@ -19,7 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     size_t chunk = (size_t)data[0] % 61 + 1;
     static const char *const chips[] = {NULL, "esp32", "esp32s3", "esp32c3", "nonsense"};
-    struct el_doctor_cfg cfg = {.chip = chips[data[0] % 5], .has_psram = -1};
+    struct el_doctor_cfg cfg = {.chip = chips[data[0] % 5],
+                                .has_psram = (data[0] >> 3) % 3 - 1,
+                                .flash_encryption = (data[0] >> 5) % 3 - 1,
+                                .secure_boot = -1};
     data++;
     size--;
     struct el_doctor *d = NULL;

@@ -263,6 +263,36 @@ static void test_docdec__live_config(void **state)
     el_doctor_free(d);
 }
 
+static void test_docdec__live_knowledge(void **state)
+{
+    (void)state;
+    const char *log = "rst:0xc (RTC_SW_CPU_RST),boot:0x8 (SPI_FAST_FLASH_BOOT)\n"
+                      "E (258) cpu_start: Failed to init external RAM!\n";
+    struct el_doctor_cfg has = {
+        .chip = "esp32s3", .has_psram = 1, .flash_encryption = -1, .secure_boot = -1};
+    struct el_doctor *d = run_text(log, &has);
+    const struct el_doc_finding *f;
+    el_doctor_findings(d, &f);
+    assert_string_equal(el_doc_code_name(f[0].code), "psram-missing");
+    assert_non_null(strstr(f[0].why, "the chip reports PSRAM"));
+    el_doctor_free(d);
+    d = run_text(log, NULL);
+    el_doctor_findings(d, &f);
+    assert_non_null(strstr(f[0].what, "this board has none"));
+    el_doctor_free(d);
+
+    const char *hdr = "rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\n"
+                      "invalid header: 0x8b2289f0\n";
+    struct el_doctor_cfg fe = {
+        .chip = "esp32", .has_psram = -1, .flash_encryption = 1, .secure_boot = -1};
+    d = run_text(hdr, &fe);
+    assert_string_equal(primary(d), "flash-encryption");
+    el_doctor_free(d);
+    d = run_text(hdr, NULL);
+    assert_string_equal(primary(d), "not-an-image");
+    el_doctor_free(d);
+}
+
 static void test_docdec__settled_on_loop(void **state)
 {
     (void)state;
@@ -343,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_docdec__glued_and_split_lines),
         cmocka_unit_test(test_docdec__micropython_prompt_without_newline),
         cmocka_unit_test(test_docdec__live_config),
+        cmocka_unit_test(test_docdec__live_knowledge),
         cmocka_unit_test(test_docdec__settled_on_loop),
         cmocka_unit_test(test_docdec__json_report),
         cmocka_unit_test(test_docdec__esp8266),
