@@ -39,6 +39,7 @@ struct boot {
     bool prompt, mp_banner, rebooting, rom_fatal, rom_fail, entered, download_wait;
     bool qio, in_panic, silent_candidate;
     uint64_t text_after_entry;
+    uint64_t app_log_lines; /* ESP-IDF log lines from the app (not the bootloader) */
 };
 
 struct el_doctor {
@@ -382,7 +383,7 @@ static bool boot_healthy(const struct el_doctor *d, const struct boot *b)
         return !b->err_after_start;
     if (b->err_mask || b->rom_fail)
         return false;
-    if (b->app_loaded || b->text_after_entry > 0)
+    if (b->app_loaded || b->text_after_entry > 0 || b->app_log_lines > 0)
         return true;
     /* only the ROM's "entry" and then quiet: healthy unless earlier boots failed (then the
      * log probably just ends before the failure repeats) */
@@ -456,6 +457,8 @@ static const char *find_banner(const char *s, size_t *len)
         return p;
     }
     for (p = strstr(s, "ets "); p; p = strstr(p + 1, "ets ")) {
+        if (p > s && isalpha((unsigned char)p[-1]))
+            continue; /* "sets Jun 8 2016" is not a ROM banner */
         const char *m = p + 4;
         if (isupper((unsigned char)m[0]) && islower((unsigned char)m[1]) &&
             islower((unsigned char)m[2]) && m[3] == ' ' &&
@@ -702,11 +705,28 @@ static void panic_finding(struct el_doctor *d, const char *line, const char *wha
     }
 }
 
+/* Tags of the 2nd-stage bootloader; anything else logging comes from the app. */
+static bool bootloader_tag(const char *tag)
+{
+    static const char *const tags[] = {"boot",           "esp_image",       "qio_mode",
+                                       "flash_parts",    "boot_comm",       "bootloader_flash",
+                                       "secure_boot",    "flash_encrypt",   "efuse",
+                                       "bootloader_sha", "flash_encryption"};
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
+        size_t n = strlen(tags[i]);
+        if (strncmp(tag, tags[i], n) == 0 && (tag[n] == '\0' || tag[n] == '.' || tag[n] == '_'))
+            return true;
+    }
+    return false;
+}
+
 static void on_idf(struct el_doctor *d, char level, const char *tag, const char *msg,
                    const char *line)
 {
     bool first;
     struct el_doc_finding *f;
+    if (level == 'I' && !bootloader_tag(tag))
+        d->cur.app_log_lines++;
     /* PSRAM */
     if (strstr(msg, "Failed to init external RAM")) {
         if (strstr(msg, "continuing without it")) {
@@ -1465,161 +1485,169 @@ static void derive(struct el_doctor *d)
                      b->prompt ? " and its >>> prompt is up" : "");
         } else {
             f = note(d, EL_DOC_BOOT_OK, EL_DOC_SEV_OK, NULL, &first);
-            if (!b->started && !b->text_after_entry)
+            if (b->started || b->text_after_entry)
+                ; /* the default text: the app started */
+            else if (b->app_log_lines && b->index == 0)
+                setf(f->what, sizeof f->what,
+                     "the app is running and logs no errors (the boot itself is not in this "
+                     "log)");
+            else if (b->app_log_lines || b->app_loaded)
+                setf(f->what, sizeof f->what,
+                     "the bootloader loaded the app and no error followed");
+            else
                 setf(f->what, sizeof f->what,
                      "the ROM started the bootloader (entry 0x%08x) and the output then went "
                      "quiet: normal for firmware with logging off",
                      d->info.entry);
+            f->count = 1;
         }
-        f->count = 1;
-    }
-    /* nothing placed at all */
-    bool any = false;
-    for (unsigned i = 0; i < EL_DOC_CODE_COUNT; i++)
-        any = any || d->have[i];
-    if (!healthy && !any_error(d, EL_DOC_CODE_COUNT)) {
-        f = note(d, EL_DOC_UNKNOWN, any ? EL_DOC_SEV_WARN : EL_DOC_SEV_ERROR, NULL, &first);
-        f->count = 1;
-        if (d->info.bytes == 0)
-            setf(f->what, sizeof f->what, "no output from the board at all");
-        else if (d->info.noise_bytes > d->text_bytes)
-            setf(f->what, sizeof f->what,
-                 "only unreadable bytes (%llu of %llu): the baud rate is probably wrong",
-                 (unsigned long long)d->info.noise_bytes, (unsigned long long)d->info.bytes);
-        else if (b->index > 0 && b->have_reset && !b->entered)
-            setf(f->what, sizeof f->what,
-                 "the ROM started (rst:0x%x) but the log ends before it loaded the "
-                 "bootloader",
-                 b->reset_code);
-        else
-            setf(f->what, sizeof f->what,
-                 "%llu line%s of output, none that shows how the boot went",
-                 (unsigned long long)d->info.lines, d->info.lines == 1 ? "" : "s");
-        if (d->info.noise_bytes > d->text_bytes)
-            setf(f->fix, sizeof f->fix,
-                 "read the port at 115200 baud (the ROM's rate; ESP8266: 74880) or at the "
-                 "baud rate the app sets, and check the ground connection");
+        /* nothing placed at all */
+        bool any = false;
+        for (unsigned i = 0; i < EL_DOC_CODE_COUNT; i++)
+            any = any || d->have[i];
+        if (!healthy && !any_error(d, EL_DOC_CODE_COUNT)) {
+            f = note(d, EL_DOC_UNKNOWN, any ? EL_DOC_SEV_WARN : EL_DOC_SEV_ERROR, NULL, &first);
+            f->count = 1;
+            if (d->info.bytes == 0)
+                setf(f->what, sizeof f->what, "no output from the board at all");
+            else if (d->info.noise_bytes > d->text_bytes)
+                setf(f->what, sizeof f->what,
+                     "only unreadable bytes (%llu of %llu): the baud rate is probably wrong",
+                     (unsigned long long)d->info.noise_bytes, (unsigned long long)d->info.bytes);
+            else if (b->index > 0 && b->have_reset && !b->entered)
+                setf(f->what, sizeof f->what,
+                     "the ROM started (rst:0x%x) but the log ends before it loaded the "
+                     "bootloader",
+                     b->reset_code);
+            else
+                setf(f->what, sizeof f->what,
+                     "%llu line%s of output, none that shows how the boot went",
+                     (unsigned long long)d->info.lines, d->info.lines == 1 ? "" : "s");
+            if (d->info.noise_bytes > d->text_bytes)
+                setf(f->fix, sizeof f->fix,
+                     "read the port at 115200 baud (the ROM's rate; ESP8266: 74880) or at the "
+                     "baud rate the app sets, and check the ground connection");
+        }
+
+        /* order */
+        d->n_sorted = 0;
+        for (unsigned i = 0; i < EL_DOC_CODE_COUNT; i++)
+            if (d->have[i])
+                d->sorted[d->n_sorted++] = d->f[i];
+        qsort(d->sorted, d->n_sorted, sizeof d->sorted[0], cmp_findings);
+
+        /* boot loop explains itself through its cause */
+        for (size_t i = 0; i < d->n_sorted; i++) {
+            if (d->sorted[i].code == EL_DOC_BOOT_LOOP && d->n_sorted > 1 &&
+                d->sorted[0].code != EL_DOC_BOOT_LOOP) {
+                setf(d->sorted[i].why, sizeof d->sorted[i].why,
+                     "the %s failure happens at every start and the chip restarts by itself",
+                     el_doc_code_name(d->sorted[0].code));
+                setf(d->sorted[i].fix, sizeof d->sorted[i].fix, "%s", d->sorted[0].fix);
+            }
+        }
+        if (d->n_sorted) {
+            const struct el_doc_finding *p0 = &d->sorted[0];
+            setf(d->verdict, sizeof d->verdict, "%s: %s; %s", el_doc_code_name(p0->code), p0->what,
+                 p0->fix);
+        } else {
+            setf(d->verdict, sizeof d->verdict, "unknown");
+        }
+        d->cur = saved_cur;
+        memcpy(d->f, d->saved_f, sizeof d->f);
+        memcpy(d->have, d->saved_have, sizeof d->have);
     }
 
-    /* order */
-    d->n_sorted = 0;
-    for (unsigned i = 0; i < EL_DOC_CODE_COUNT; i++)
-        if (d->have[i])
-            d->sorted[d->n_sorted++] = d->f[i];
-    qsort(d->sorted, d->n_sorted, sizeof d->sorted[0], cmp_findings);
-
-    /* boot loop explains itself through its cause */
-    for (size_t i = 0; i < d->n_sorted; i++) {
-        if (d->sorted[i].code == EL_DOC_BOOT_LOOP && d->n_sorted > 1 &&
-            d->sorted[0].code != EL_DOC_BOOT_LOOP) {
-            setf(d->sorted[i].why, sizeof d->sorted[i].why,
-                 "the %s failure happens at every start and the chip restarts by itself",
-                 el_doc_code_name(d->sorted[0].code));
-            setf(d->sorted[i].fix, sizeof d->sorted[i].fix, "%s", d->sorted[0].fix);
-        }
+    void el_doctor_finish(struct el_doctor * d)
+    {
+        if (!d)
+            return;
+        if (d->len)
+            flush_line(d);
+        derive(d);
     }
-    if (d->n_sorted) {
-        const struct el_doc_finding *p0 = &d->sorted[0];
-        setf(d->verdict, sizeof d->verdict, "%s: %s; %s", el_doc_code_name(p0->code), p0->what,
-             p0->fix);
-    } else {
+
+    int el_doctor_new(struct el_doctor * *out, const struct el_doctor_cfg *cfg)
+    {
+        if (!out)
+            return EL_E_ARG;
+        *out = NULL;
+        struct el_doctor *d = calloc(1, sizeof *d);
+        if (!d)
+            return EL_E_NOMEM;
+        d->cfg_psram = d->cfg_fe = d->cfg_sb = -1;
+        if (cfg) {
+            if (cfg->chip) {
+                const struct el_chip *c = el_chip_by_name(cfg->chip);
+                setf(d->cfg_chip, sizeof d->cfg_chip, "%s", c ? c->name : cfg->chip);
+            }
+            d->cfg_psram = cfg->has_psram;
+            d->cfg_fe = cfg->flash_encryption;
+            d->cfg_sb = cfg->secure_boot;
+            d->fe_enabled = cfg->flash_encryption == 1;
+        }
+        d->panic.core = -1;
         setf(d->verdict, sizeof d->verdict, "unknown");
+        *out = d;
+        return EL_OK;
     }
-    d->cur = saved_cur;
-    memcpy(d->f, d->saved_f, sizeof d->f);
-    memcpy(d->have, d->saved_have, sizeof d->have);
-}
 
-void el_doctor_finish(struct el_doctor *d)
-{
-    if (!d)
-        return;
-    if (d->len)
-        flush_line(d);
-    derive(d);
-}
-
-int el_doctor_new(struct el_doctor **out, const struct el_doctor_cfg *cfg)
-{
-    if (!out)
-        return EL_E_ARG;
-    *out = NULL;
-    struct el_doctor *d = calloc(1, sizeof *d);
-    if (!d)
-        return EL_E_NOMEM;
-    d->cfg_psram = d->cfg_fe = d->cfg_sb = -1;
-    if (cfg) {
-        if (cfg->chip) {
-            const struct el_chip *c = el_chip_by_name(cfg->chip);
-            setf(d->cfg_chip, sizeof d->cfg_chip, "%s", c ? c->name : cfg->chip);
-        }
-        d->cfg_psram = cfg->has_psram;
-        d->cfg_fe = cfg->flash_encryption;
-        d->cfg_sb = cfg->secure_boot;
-        d->fe_enabled = cfg->flash_encryption == 1;
+    void el_doctor_free(struct el_doctor * d)
+    {
+        free(d);
     }
-    d->panic.core = -1;
-    setf(d->verdict, sizeof d->verdict, "unknown");
-    *out = d;
-    return EL_OK;
-}
 
-void el_doctor_free(struct el_doctor *d)
-{
-    free(d);
-}
+    size_t el_doctor_findings(const struct el_doctor *d, const struct el_doc_finding **out)
+    {
+        if (out)
+            *out = d ? d->sorted : NULL;
+        return d ? d->n_sorted : 0;
+    }
 
-size_t el_doctor_findings(const struct el_doctor *d, const struct el_doc_finding **out)
-{
-    if (out)
-        *out = d ? d->sorted : NULL;
-    return d ? d->n_sorted : 0;
-}
+    bool el_doctor_healthy(const struct el_doctor *d)
+    {
+        return d && d->healthy;
+    }
 
-bool el_doctor_healthy(const struct el_doctor *d)
-{
-    return d && d->healthy;
-}
+    const struct el_doc_info *el_doctor_info(const struct el_doctor *d)
+    {
+        return d ? &d->info : NULL;
+    }
 
-const struct el_doc_info *el_doctor_info(const struct el_doctor *d)
-{
-    return d ? &d->info : NULL;
-}
+    const struct el_doc_panic *el_doctor_panic(const struct el_doctor *d)
+    {
+        return d ? &d->panic : NULL;
+    }
 
-const struct el_doc_panic *el_doctor_panic(const struct el_doctor *d)
-{
-    return d ? &d->panic : NULL;
-}
+    const char *el_doctor_verdict(const struct el_doctor *d)
+    {
+        return d ? d->verdict : "unknown";
+    }
 
-const char *el_doctor_verdict(const struct el_doctor *d)
-{
-    return d ? d->verdict : "unknown";
-}
+    bool el_doctor_settled(const struct el_doctor *d)
+    {
+        if (!d)
+            return false;
+        if (d->cur.prompt || d->cur.download_wait)
+            return true;
+        /* a confirmed loop: two failing boots in a row */
+        uint64_t streak = d->fail_streak + (d->cur.err_mask ? 1 : 0);
+        return streak >= 2 || d->failing_boots >= 3;
+    }
 
-bool el_doctor_settled(const struct el_doctor *d)
-{
-    if (!d)
-        return false;
-    if (d->cur.prompt || d->cur.download_wait)
-        return true;
-    /* a confirmed loop: two failing boots in a row */
-    uint64_t streak = d->fail_streak + (d->cur.err_mask ? 1 : 0);
-    return streak >= 2 || d->failing_boots >= 3;
-}
+    const struct el_doc_finding *el_doctor_seen(const struct el_doctor *d, enum el_doc_code code)
+    {
+        if (!d || (unsigned)code >= EL_DOC_CODE_COUNT || !d->have[code])
+            return NULL;
+        return &d->f[code];
+    }
 
-const struct el_doc_finding *el_doctor_seen(const struct el_doctor *d, enum el_doc_code code)
-{
-    if (!d || (unsigned)code >= EL_DOC_CODE_COUNT || !d->have[code])
-        return NULL;
-    return &d->f[code];
-}
+    uint64_t el_doctor_lines(const struct el_doctor *d)
+    {
+        return d ? d->info.lines : 0;
+    }
 
-uint64_t el_doctor_lines(const struct el_doctor *d)
-{
-    return d ? d->info.lines : 0;
-}
-
-const char *eli_doctor_cfg_chip(const struct el_doctor *d)
-{
-    return d->cfg_chip[0] ? chip_display(d->cfg_chip) : "";
-}
+    const char *eli_doctor_cfg_chip(const struct el_doctor *d)
+    {
+        return d->cfg_chip[0] ? chip_display(d->cfg_chip) : "";
+    }
