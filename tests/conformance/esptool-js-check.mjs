@@ -56,7 +56,16 @@ function parseArgs(argv) {
 // ---------- results ----------
 let failures = 0;
 let passes = 0;
-function check(cond, what, detail = "") {
+let todos = 0;
+// todo: a known difference from the real chip (docs/CONFORMANCE.md, "Differences found"):
+// reported on every run, not counted as a failure until the device is fixed (TAP TODO).
+function check(cond, what, detail = "", todo = null) {
+  if (todo) {
+    todos++;
+    if (cond) console.log(`ok - ${what} # TODO ${todo} now passes: drop the TODO mark`);
+    else console.log(`not ok - ${what}${detail ? `: ${detail}` : ""} # TODO ${todo}`);
+    return cond;
+  }
   if (cond) {
     passes++;
     console.log(`ok - ${what}`);
@@ -227,6 +236,8 @@ async function closeLoader(t) {
 async function caseStub(opts, simPort, lines) {
   const IMG_ADDR = 0x10000;
   const img = makeImage(MB, 0x1234567);
+  const SMALL_ADDR = 0x200000;
+  const small = makeImage(20001, 0x55aa); // esptool-js pads it to 20004 with 0xFF
   const t = makeLoader(opts, simPort, opts.baud, lines);
   const { loader, port } = t;
   const before = opts.mode === "rfc2217" ? "default_reset" : "no_reset";
@@ -261,19 +272,33 @@ async function caseStub(opts, simPort, lines) {
     check(d === -1, "stub: READ_FLASH 1 MB equals the image", d >= 0 ? `first difference at +0x${d.toString(16)} (len ${back.length})` : "");
     const odd = await loader.readFlash(IMG_ADDR + 4093, 5003);
     check(firstDiff(odd, img.subarray(4093, 4093 + 5003)) === -1, "stub: READ_FLASH at an unaligned offset/length");
+    await loader.writeFlash({
+      fileArray: [{ data: small, address: SMALL_ADDR }],
+      flashMode: "keep",
+      flashFreq: "keep",
+      flashSize: "keep",
+      eraseAll: false,
+      compress: false,
+      calculateMD5Hash: md5hex,
+    });
+    check(lines.filter((l) => l === "Hash of data verified.").length === 2, "stub: uncompressed write of 20001 bytes, MD5 verified");
     const ff = await loader.flashMd5sum(IMG_ADDR + img.length, 0x10000);
     check(ff === md5hex(new Uint8Array(0x10000).fill(0xff)), "stub: flash after the image is still erased", ff);
     if (opts.mode === "rfc2217") await loader.after("hard_reset");
   } finally {
     await closeLoader(t);
   }
-  return [{ addr: IMG_ADDR, data: img }];
+  return [
+    { addr: IMG_ADDR, data: img },
+    { addr: SMALL_ADDR, data: small },
+  ];
 }
 
 // ---------- case 2: ROM loader only (no stub) ----------
 async function caseRom(opts, simPort, lines) {
   const A_ADDR = 0x100000;
   const B_ADDR = 0x180000;
+  const C_ADDR = 0x1c0000;
   const imgA = makeImage(100000, 0xbeef); // not a multiple of the 1 KiB ROM block
   const imgB = makeImage(5000, 0xcafe);
   const t = makeLoader(opts, simPort, 115200, lines);
@@ -313,10 +338,26 @@ async function caseRom(opts, simPort, lines) {
       flashFreq: "keep",
       flashSize: "keep",
       eraseAll: false,
-      compress: false,
+      compress: true,
     });
     md5 = await romMd5(B_ADDR, imgB.length);
-    check(md5 === md5hex(imgB), "rom: uncompressed write (FLASH_BEGIN with 5 words), SPI_FLASH_MD5 matches", md5);
+    check(md5 === md5hex(imgB), "rom: second compressed write, SPI_FLASH_MD5 matches", md5);
+    // Uncompressed: esptool-js sends a 5-word FLASH_BEGIN, which the ESP32 mask ROM
+    // refuses with status 1 / 0x05 (seen under QEMU; esptool never sends it to this ROM).
+    let unc = "accepted";
+    try {
+      await loader.writeFlash({
+        fileArray: [{ data: imgB.subarray(0, 1024), address: C_ADDR }],
+        flashMode: "keep",
+        flashFreq: "keep",
+        flashSize: "keep",
+        eraseAll: false,
+        compress: false,
+      });
+    } catch (e) {
+      unc = e.message || String(e);
+    }
+    check(/status 1,5/.test(unc), "rom: 5-word FLASH_BEGIN (esptool-js uncompressed write) refused with 01 05", unc, "D3");
     const raw = await loader.flashMd5sum(A_ADDR, 4096);
     check(raw === Buffer.from(md5hex(imgA.subarray(0, 4096)), "latin1").toString("hex"), "rom: esptool-js flashMd5sum() returns the ROM's ASCII digits hex-encoded (known esptool-js behaviour)", raw);
     // READ_FLASH (0xD2) is a stub command: the ROM must refuse it and stay usable
@@ -393,7 +434,7 @@ async function main() {
   const pkg = JSON.parse(fs.readFileSync(new URL("./node_modules/esptool-js/package.json", import.meta.url), "utf8"));
   console.log(`# esptool-js ${pkg.version}, node ${process.version}, simulator ${opts.sim}`);
   for (const c of opts.cases) await runCase(opts, c);
-  console.log(`# ${passes} passed, ${failures} failed`);
+  console.log(`# ${passes} passed, ${failures} failed, ${todos} known difference(s) checked (TODO)`);
   process.exit(failures ? 1 : 0);
 }
 

@@ -113,66 +113,79 @@ CHIP_SPECIFIC = {"READ_REG efuse word 1 (MAC low)", "READ_REG efuse word 2 (MAC 
 
 
 def tests():
+    import zlib
+
     sync = req(0x08, b"\x07\x07\x12\x20" + b"\x55" * 32)
-    block_1k = bytes((i * 7) & 0xFF for i in range(0x400))
-    t = [
+    rd = lambda a: req(0x0A, struct.pack("<I", a))
+    md5 = lambda a, n: req(0x13, struct.pack("<IIII", a, n, 0, 0))
+    blk = [bytes(((i * 7) + k * 13) & 0xFF for i in range(0x400)) for k in range(4)]
+    z = zlib.compress(bytes(range(256)) * 4, 9)
+    return [
+        # framing, header and unsupported commands
         ("SYNC", sync),
-        ("READ_REG magic 0x40001000", req(0x0A, struct.pack("<I", 0x40001000))),
-        ("READ_REG efuse word 1 (MAC low)", req(0x0A, struct.pack("<I", 0x3FF5A004))),
-        ("READ_REG efuse word 2 (MAC high)", req(0x0A, struct.pack("<I", 0x3FF5A008))),
-        ("READ_REG efuse word 3", req(0x0A, struct.pack("<I", 0x3FF5A00C))),
+        ("READ_REG magic 0x40001000", rd(0x40001000)),
+        ("READ_REG efuse word 1 (MAC low)", rd(0x3FF5A004)),
+        ("READ_REG efuse word 2 (MAC high)", rd(0x3FF5A008)),
+        ("READ_REG efuse word 3", rd(0x3FF5A00C)),
         ("READ_REG with no address (len 0)", req(0x0A, b"")),
         ("READ_REG with 8 data bytes", req(0x0A, struct.pack("<II", 0x40001000, 0))),
+        ("length field larger than data", req(0x0A, struct.pack("<I", 0x40001000), length=8)),
+        ("length field smaller than data", req(0x0A, struct.pack("<II", 0x40001000, 0), length=4)),
         ("GET_SECURITY_INFO 0x14 (unsupported)", req(0x14)),
+        ("GET_SECURITY_INFO 0x14 again", req(0x14)),
         ("READ_FLASH 0xD2 (stub only)", req(0xD2, struct.pack("<IIII", 0, 0x1000, 0x1000, 64))),
         ("ERASE_FLASH 0xD0 (stub only)", req(0xD0)),
         ("opcode 0x00", req(0x00)),
         ("opcode 0xFF", req(0xFF)),
         ("direction byte 1 (a response sent to the chip)", slip(struct.pack("<BBHI", 1, 0x0A, 4, 0) + struct.pack("<I", 0x40001000))),
-        ("length field larger than data", req(0x0A, struct.pack("<I", 0x40001000), length=8)),
-        ("length field smaller than data", req(0x0A, struct.pack("<II", 0x40001000, 0), length=4)),
-        ("truncated packet (4 bytes)", slip(b"\x00\x0a\x04\x00")),
+        ("READ_REG magic (after the errors)", rd(0x40001000)),
         ("WRITE_REG UART_DATE (harmless), 1 entry", req(0x09, struct.pack("<IIII", 0x60000078, 0, 0, 0))),
         ("SPI_SET_PARAMS 4MB", req(0x0B, struct.pack("<IIIIII", 0, 4 << 20, 0x10000, 0x1000, 0x100, 0xFFFF))),
         ("SPI_ATTACH 4 bytes", req(0x0D, struct.pack("<I", 0))),
         ("SPI_ATTACH 8 bytes", req(0x0D, struct.pack("<II", 0, 0))),
-        ("SPI_FLASH_MD5 0..0x1000", req(0x13, struct.pack("<IIII", 0, 0x1000, 0, 0))),
+        ("SPI_FLASH_MD5 0..0x1000", md5(0, 0x1000)),
         ("SPI_FLASH_MD5 with 8 bytes", req(0x13, struct.pack("<II", 0, 0x1000))),
-        ("READ_FLASH_SLOW 0, 64", req(0x0E, struct.pack("<II", 0, 64))),
-        ("READ_FLASH_SLOW 0, 16", req(0x0E, struct.pack("<II", 0, 16))),
-        ("READ_FLASH_SLOW 0, 65", req(0x0E, struct.pack("<II", 0, 65))),
-        ("FLASH_BEGIN 16 bytes (esptool)", req(0x02, struct.pack("<IIII", 0x1000, 4, 0x400, 0x100000))),
-        ("FLASH_DATA seq 0, 1 KiB", data_cmd(0x03, 0, block_1k)),
-        ("FLASH_DATA seq 1, bad checksum", data_cmd(0x03, 1, block_1k, chk=checksum(block_1k) ^ 1)),
-        ("FLASH_DATA seq 5 (out of order)", data_cmd(0x03, 5, block_1k)),
-        ("FLASH_DATA header length != data", data_cmd(0x03, 1, block_1k, declared=0x200)),
-        ("FLASH_DATA seq 1, 1 KiB", data_cmd(0x03, 1, block_1k)),
-        ("SPI_FLASH_MD5 0x100000..+0x800", req(0x13, struct.pack("<IIII", 0x100000, 0x800, 0, 0))),
-        ("FLASH_BEGIN 20 bytes (esptool-js)", req(0x02, struct.pack("<IIIII", 0x4000, 1, 0x4000, 0x110000, 0))),
-        ("FLASH_DATA 16 KiB block (esptool-js ROM block size)", data_cmd(0x03, 0, bytes(range(256)) * 64)),
-        ("SPI_FLASH_MD5 0x110000..+0x4000", req(0x13, struct.pack("<IIII", 0x110000, 0x4000, 0, 0))),
-        ("FLASH_DATA without FLASH_BEGIN? (seq 1)", data_cmd(0x03, 1, block_1k)),
-        ("MEM_BEGIN 0x3FFE0000 0x100", req(0x05, struct.pack("<IIII", 0x100, 1, 0x100, 0x3FFE0000))),
-        ("MEM_DATA 0x100", data_cmd(0x07, 0, bytes(range(256)))),
-        ("READ_REG 0x3FFE0000 (RAM just written)", req(0x0A, struct.pack("<I", 0x3FFE0000))),
-        ("MEM_DATA beyond size", data_cmd(0x07, 1, bytes(range(256)))),
+        # flash writes: retry after a bad checksum, a skipped sequence number
+        ("FLASH_BEGIN 16 bytes, 3 x 1 KiB at 0x100000", req(0x02, struct.pack("<IIII", 0xC00, 3, 0x400, 0x100000))),
+        ("FLASH_DATA seq 0", data_cmd(0x03, 0, blk[0])),
+        ("FLASH_DATA seq 1, bad checksum", data_cmd(0x03, 1, blk[1], chk=checksum(blk[1]) ^ 1)),
+        ("FLASH_DATA seq 1 again (esptool retries)", data_cmd(0x03, 1, blk[1])),
+        ("FLASH_DATA seq 3 (skips 2)", data_cmd(0x03, 3, blk[3])),
+        ("FLASH_DATA seq 2", data_cmd(0x03, 2, blk[2])),
+        ("SPI_FLASH_MD5 0x100000..+0xC00", md5(0x100000, 0xC00)),
+        ("READ_FLASH_SLOW 0x100000, 64", req(0x0E, struct.pack("<II", 0x100000, 64))),
+        ("READ_FLASH_SLOW 0x100000, 16", req(0x0E, struct.pack("<II", 0x100000, 16))),
+        ("READ_FLASH_SLOW 0x100000, 65", req(0x0E, struct.pack("<II", 0x100000, 65))),
+        ("FLASH_BEGIN 16 bytes, 1 KiB at 0x104000", req(0x02, struct.pack("<IIII", 0x400, 1, 0x400, 0x104000))),
+        ("FLASH_DATA header length != data", data_cmd(0x03, 0, blk[0], declared=0x200)),
+        ("FLASH_DATA seq 0 after that", data_cmd(0x03, 0, blk[0])),
+        ("SPI_FLASH_MD5 0x104000..+0x400", md5(0x104000, 0x400)),
+        ("FLASH_BEGIN 20 bytes (esptool-js, uncompressed)", req(0x02, struct.pack("<IIIII", 0x400, 1, 0x400, 0x108000, 0))),
         ("FLASH_DEFL_BEGIN 16 bytes", req(0x10, struct.pack("<IIII", 0x400, 1, 0x400, 0x120000))),
-        ("FLASH_DEFL_DATA zlib of 1 KiB 0x5A", None),
-        ("SPI_FLASH_MD5 0x120000..+0x400", req(0x13, struct.pack("<IIII", 0x120000, 0x400, 0, 0))),
-        ("SYNC again", sync),
+        ("FLASH_DEFL_DATA zlib of 1 KiB", data_cmd(0x11, 0, z)),
+        ("SPI_FLASH_MD5 0x120000..+0x400", md5(0x120000, 0x400)),
+        ("FLASH_DEFL_BEGIN 20 bytes", req(0x10, struct.pack("<IIIII", 0x400, 1, 0x400, 0x124000, 0))),
+        # RAM download
+        ("MEM_BEGIN 0x3FFB0000 0x100", req(0x05, struct.pack("<IIII", 0x100, 1, 0x100, 0x3FFB0000))),
+        ("MEM_DATA 0x100", data_cmd(0x07, 0, bytes(range(256)))),
+        ("MEM_DATA beyond size", data_cmd(0x07, 1, bytes(range(256)))),
+        ("READ_REG 0x3FFB0000 (RAM just written)", rd(0x3FFB0000)),
+        ("MEM_BEGIN 0x3FFE0000 0x100 (ROM data area)", req(0x05, struct.pack("<IIII", 0x100, 1, 0x100, 0x3FFE0000))),
+        ("MEM_BEGIN 0x400A8000 0x2000 (IRAM)", req(0x05, struct.pack("<IIII", 0x2000, 2, 0x1800, 0x400A8000))),
+        # damage last: the ROM may not recover the same way
+        ("truncated packet (4 bytes)", slip(b"\x00\x0a\x04\x00")),
+        ("READ_REG magic (after truncated)", rd(0x40001000)),
+        ("FLASH_BEGIN 16 bytes for a 16 KiB block", req(0x02, struct.pack("<IIII", 0x4000, 1, 0x4000, 0x110000))),
+        ("FLASH_DATA 16 KiB block (esptool-js ROM block size)", data_cmd(0x03, 0, bytes(range(256)) * 64)),
+        ("SYNC after the 16 KiB frame", sync),
     ]
-    import zlib
-
-    z = zlib.compress(b"\x5a" * 0x400, 9)
-    t = [(n, data_cmd(0x11, 0, z) if d is None else d) for n, d in t]
-    return t
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("a")
     ap.add_argument("b")
-    ap.add_argument("--quiet-ms", type=int, default=300)
+    ap.add_argument("--quiet-ms", type=int, default=600)
     ap.add_argument("--only-diff", action="store_true")
     args = ap.parse_args()
     devs = [Dev(args.a, args.quiet_ms), Dev(args.b, args.quiet_ms)]
