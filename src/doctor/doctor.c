@@ -1499,155 +1499,156 @@ static void derive(struct el_doctor *d)
                      "the ROM started the bootloader (entry 0x%08x) and the output then went "
                      "quiet: normal for firmware with logging off",
                      d->info.entry);
-            f->count = 1;
         }
-        /* nothing placed at all */
-        bool any = false;
-        for (unsigned i = 0; i < EL_DOC_CODE_COUNT; i++)
-            any = any || d->have[i];
-        if (!healthy && !any_error(d, EL_DOC_CODE_COUNT)) {
-            f = note(d, EL_DOC_UNKNOWN, any ? EL_DOC_SEV_WARN : EL_DOC_SEV_ERROR, NULL, &first);
-            f->count = 1;
-            if (d->info.bytes == 0)
-                setf(f->what, sizeof f->what, "no output from the board at all");
-            else if (d->info.noise_bytes > d->text_bytes)
-                setf(f->what, sizeof f->what,
-                     "only unreadable bytes (%llu of %llu): the baud rate is probably wrong",
-                     (unsigned long long)d->info.noise_bytes, (unsigned long long)d->info.bytes);
-            else if (b->index > 0 && b->have_reset && !b->entered)
-                setf(f->what, sizeof f->what,
-                     "the ROM started (rst:0x%x) but the log ends before it loaded the "
-                     "bootloader",
-                     b->reset_code);
-            else
-                setf(f->what, sizeof f->what,
-                     "%llu line%s of output, none that shows how the boot went",
-                     (unsigned long long)d->info.lines, d->info.lines == 1 ? "" : "s");
-            if (d->info.noise_bytes > d->text_bytes)
-                setf(f->fix, sizeof f->fix,
-                     "read the port at 115200 baud (the ROM's rate; ESP8266: 74880) or at the "
-                     "baud rate the app sets, and check the ground connection");
-        }
-
-        /* order */
-        d->n_sorted = 0;
-        for (unsigned i = 0; i < EL_DOC_CODE_COUNT; i++)
-            if (d->have[i])
-                d->sorted[d->n_sorted++] = d->f[i];
-        qsort(d->sorted, d->n_sorted, sizeof d->sorted[0], cmp_findings);
-
-        /* boot loop explains itself through its cause */
-        for (size_t i = 0; i < d->n_sorted; i++) {
-            if (d->sorted[i].code == EL_DOC_BOOT_LOOP && d->n_sorted > 1 &&
-                d->sorted[0].code != EL_DOC_BOOT_LOOP) {
-                setf(d->sorted[i].why, sizeof d->sorted[i].why,
-                     "the %s failure happens at every start and the chip restarts by itself",
-                     el_doc_code_name(d->sorted[0].code));
-                setf(d->sorted[i].fix, sizeof d->sorted[i].fix, "%s", d->sorted[0].fix);
-            }
-        }
-        if (d->n_sorted) {
-            const struct el_doc_finding *p0 = &d->sorted[0];
-            setf(d->verdict, sizeof d->verdict, "%s: %s; %s", el_doc_code_name(p0->code), p0->what,
-                 p0->fix);
-        } else {
-            setf(d->verdict, sizeof d->verdict, "unknown");
-        }
-        d->cur = saved_cur;
-        memcpy(d->f, d->saved_f, sizeof d->f);
-        memcpy(d->have, d->saved_have, sizeof d->have);
+        f->count = 1;
+    }
+    /* nothing placed at all */
+    bool any = false;
+    for (unsigned i = 0; i < EL_DOC_CODE_COUNT; i++)
+        any = any || d->have[i];
+    if (!healthy && !any_error(d, EL_DOC_CODE_COUNT)) {
+        f = note(d, EL_DOC_UNKNOWN, any ? EL_DOC_SEV_WARN : EL_DOC_SEV_ERROR, NULL, &first);
+        f->count = 1;
+        if (d->info.bytes == 0)
+            setf(f->what, sizeof f->what, "no output from the board at all");
+        else if (d->info.noise_bytes > d->text_bytes)
+            setf(f->what, sizeof f->what,
+                 "only unreadable bytes (%llu of %llu): the baud rate is probably wrong",
+                 (unsigned long long)d->info.noise_bytes, (unsigned long long)d->info.bytes);
+        else if (b->index > 0 && b->have_reset && !b->entered)
+            setf(f->what, sizeof f->what,
+                 "the ROM started (rst:0x%x) but the log ends before it loaded the "
+                 "bootloader",
+                 b->reset_code);
+        else
+            setf(f->what, sizeof f->what,
+                 "%llu line%s of output, none that shows how the boot went",
+                 (unsigned long long)d->info.lines, d->info.lines == 1 ? "" : "s");
+        if (d->info.noise_bytes > d->text_bytes)
+            setf(f->fix, sizeof f->fix,
+                 "read the port at 115200 baud (the ROM's rate; ESP8266: 74880) or at the "
+                 "baud rate the app sets, and check the ground connection");
     }
 
-    void el_doctor_finish(struct el_doctor * d)
-    {
-        if (!d)
-            return;
-        if (d->len)
-            flush_line(d);
-        derive(d);
-    }
+    /* order */
+    d->n_sorted = 0;
+    for (unsigned i = 0; i < EL_DOC_CODE_COUNT; i++)
+        if (d->have[i])
+            d->sorted[d->n_sorted++] = d->f[i];
+    qsort(d->sorted, d->n_sorted, sizeof d->sorted[0], cmp_findings);
 
-    int el_doctor_new(struct el_doctor * *out, const struct el_doctor_cfg *cfg)
-    {
-        if (!out)
-            return EL_E_ARG;
-        *out = NULL;
-        struct el_doctor *d = calloc(1, sizeof *d);
-        if (!d)
-            return EL_E_NOMEM;
-        d->cfg_psram = d->cfg_fe = d->cfg_sb = -1;
-        if (cfg) {
-            if (cfg->chip) {
-                const struct el_chip *c = el_chip_by_name(cfg->chip);
-                setf(d->cfg_chip, sizeof d->cfg_chip, "%s", c ? c->name : cfg->chip);
-            }
-            d->cfg_psram = cfg->has_psram;
-            d->cfg_fe = cfg->flash_encryption;
-            d->cfg_sb = cfg->secure_boot;
-            d->fe_enabled = cfg->flash_encryption == 1;
+    /* boot loop explains itself through its cause */
+    for (size_t i = 0; i < d->n_sorted; i++) {
+        if (d->sorted[i].code == EL_DOC_BOOT_LOOP && d->n_sorted > 1 &&
+            d->sorted[0].code != EL_DOC_BOOT_LOOP) {
+            setf(d->sorted[i].why, sizeof d->sorted[i].why,
+                 "the %s failure happens at every start and the chip restarts by itself",
+                 el_doc_code_name(d->sorted[0].code));
+            setf(d->sorted[i].fix, sizeof d->sorted[i].fix, "%s", d->sorted[0].fix);
         }
-        d->panic.core = -1;
+    }
+    if (d->n_sorted) {
+        const struct el_doc_finding *p0 = &d->sorted[0];
+        setf(d->verdict, sizeof d->verdict, "%s: %s; %s", el_doc_code_name(p0->code), p0->what,
+             p0->fix);
+    } else {
         setf(d->verdict, sizeof d->verdict, "unknown");
-        *out = d;
-        return EL_OK;
     }
+    d->cur = saved_cur;
+    memcpy(d->f, d->saved_f, sizeof d->f);
+    memcpy(d->have, d->saved_have, sizeof d->have);
+}
 
-    void el_doctor_free(struct el_doctor * d)
-    {
-        free(d);
-    }
+void el_doctor_finish(struct el_doctor *d)
+{
+    if (!d)
+        return;
+    if (d->len)
+        flush_line(d);
+    derive(d);
+}
 
-    size_t el_doctor_findings(const struct el_doctor *d, const struct el_doc_finding **out)
-    {
-        if (out)
-            *out = d ? d->sorted : NULL;
-        return d ? d->n_sorted : 0;
+int el_doctor_new(struct el_doctor **out, const struct el_doctor_cfg *cfg)
+{
+    if (!out)
+        return EL_E_ARG;
+    *out = NULL;
+    struct el_doctor *d = calloc(1, sizeof *d);
+    if (!d)
+        return EL_E_NOMEM;
+    d->cfg_psram = d->cfg_fe = d->cfg_sb = -1;
+    if (cfg) {
+        if (cfg->chip) {
+            const struct el_chip *c = el_chip_by_name(cfg->chip);
+            setf(d->cfg_chip, sizeof d->cfg_chip, "%s", c ? c->name : cfg->chip);
+        }
+        d->cfg_psram = cfg->has_psram;
+        d->cfg_fe = cfg->flash_encryption;
+        d->cfg_sb = cfg->secure_boot;
+        d->fe_enabled = cfg->flash_encryption == 1;
     }
+    d->panic.core = -1;
+    setf(d->verdict, sizeof d->verdict, "unknown");
+    *out = d;
+    return EL_OK;
+}
 
-    bool el_doctor_healthy(const struct el_doctor *d)
-    {
-        return d && d->healthy;
-    }
+void el_doctor_free(struct el_doctor *d)
+{
+    free(d);
+}
 
-    const struct el_doc_info *el_doctor_info(const struct el_doctor *d)
-    {
-        return d ? &d->info : NULL;
-    }
+size_t el_doctor_findings(const struct el_doctor *d, const struct el_doc_finding **out)
+{
+    if (out)
+        *out = d ? d->sorted : NULL;
+    return d ? d->n_sorted : 0;
+}
 
-    const struct el_doc_panic *el_doctor_panic(const struct el_doctor *d)
-    {
-        return d ? &d->panic : NULL;
-    }
+bool el_doctor_healthy(const struct el_doctor *d)
+{
+    return d && d->healthy;
+}
 
-    const char *el_doctor_verdict(const struct el_doctor *d)
-    {
-        return d ? d->verdict : "unknown";
-    }
+const struct el_doc_info *el_doctor_info(const struct el_doctor *d)
+{
+    return d ? &d->info : NULL;
+}
 
-    bool el_doctor_settled(const struct el_doctor *d)
-    {
-        if (!d)
-            return false;
-        if (d->cur.prompt || d->cur.download_wait)
-            return true;
-        /* a confirmed loop: two failing boots in a row */
-        uint64_t streak = d->fail_streak + (d->cur.err_mask ? 1 : 0);
-        return streak >= 2 || d->failing_boots >= 3;
-    }
+const struct el_doc_panic *el_doctor_panic(const struct el_doctor *d)
+{
+    return d ? &d->panic : NULL;
+}
 
-    const struct el_doc_finding *el_doctor_seen(const struct el_doctor *d, enum el_doc_code code)
-    {
-        if (!d || (unsigned)code >= EL_DOC_CODE_COUNT || !d->have[code])
-            return NULL;
-        return &d->f[code];
-    }
+const char *el_doctor_verdict(const struct el_doctor *d)
+{
+    return d ? d->verdict : "unknown";
+}
 
-    uint64_t el_doctor_lines(const struct el_doctor *d)
-    {
-        return d ? d->info.lines : 0;
-    }
+bool el_doctor_settled(const struct el_doctor *d)
+{
+    if (!d)
+        return false;
+    if (d->cur.prompt || d->cur.download_wait)
+        return true;
+    /* a confirmed loop: two failing boots in a row */
+    uint64_t streak = d->fail_streak + (d->cur.err_mask ? 1 : 0);
+    return streak >= 2 || d->failing_boots >= 3;
+}
 
-    const char *eli_doctor_cfg_chip(const struct el_doctor *d)
-    {
-        return d->cfg_chip[0] ? chip_display(d->cfg_chip) : "";
-    }
+const struct el_doc_finding *el_doctor_seen(const struct el_doctor *d, enum el_doc_code code)
+{
+    if (!d || (unsigned)code >= EL_DOC_CODE_COUNT || !d->have[code])
+        return NULL;
+    return &d->f[code];
+}
+
+uint64_t el_doctor_lines(const struct el_doctor *d)
+{
+    return d ? d->info.lines : 0;
+}
+
+const char *eli_doctor_cfg_chip(const struct el_doctor *d)
+{
+    return d->cfg_chip[0] ? chip_display(d->cfg_chip) : "";
+}
