@@ -293,6 +293,31 @@ static void test_docdec__live_knowledge(void **state)
     el_doctor_free(d);
 }
 
+static void test_docdec__running_app_without_boot(void **state)
+{
+    (void)state;
+    /* attached to a running app: its log shows no boot, but it is clearly alive */
+    struct el_doctor *d = run_text("I (91234) wifi: connected to ap\r\n"
+                                   "I (91300) app: temperature 21.5 C\r\n",
+                                   NULL);
+    assert_string_equal(primary(d), "boot-ok");
+    assert_true(el_doctor_healthy(d));
+    const struct el_doc_finding *f;
+    el_doctor_findings(d, &f);
+    assert_non_null(strstr(f[0].what, "the app is running"));
+    el_doctor_free(d);
+    /* the 2nd-stage bootloader's own log is not the app */
+    d = run_text("I (29) boot: ESP-IDF v5.1.2 2nd stage bootloader\n"
+                 "I (35) boot.esp32: SPI Mode       : DIO\n",
+                 NULL);
+    assert_false(el_doctor_healthy(d));
+    el_doctor_free(d);
+    /* a word ending in "ets" before a date is not a ROM banner */
+    d = run_text("presets Jun  8 2016 00:22:57\n", NULL);
+    assert_int_equal(el_doctor_info(d)->boots, 0);
+    el_doctor_free(d);
+}
+
 static void test_docdec__settled_on_loop(void **state)
 {
     (void)state;
@@ -374,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_docdec__micropython_prompt_without_newline),
         cmocka_unit_test(test_docdec__live_config),
         cmocka_unit_test(test_docdec__live_knowledge),
+        cmocka_unit_test(test_docdec__running_app_without_boot),
         cmocka_unit_test(test_docdec__settled_on_loop),
         cmocka_unit_test(test_docdec__json_report),
         cmocka_unit_test(test_docdec__esp8266),
