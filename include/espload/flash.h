@@ -61,7 +61,8 @@ enum el_compressor {
     EL_COMP_ZLIB9 = 1,        /* zlib level 9 (esptool's choice) */
     EL_COMP_LIBDEFLATE12 = 2, /* libdeflate level 12, zlib wrapper */
     EL_COMP_ZOPFLI = 3,       /* zopfli, zlib wrapper */
-    EL_COMP_AUTO = 4          /* el_compress_choose() */
+    EL_COMP_AUTO = 4,         /* measured choice (el_compress_pick) */
+    EL_COMP_LIBDEFLATE6 = 5   /* libdeflate level 6, zlib wrapper: fast, beats zlib 9 */
 };
 const char *el_compressor_name(enum el_compressor c);
 /* Compresses into a zlib stream (header + Adler-32) the device can inflate. *out is
@@ -73,6 +74,23 @@ int el_compress(enum el_compressor c, const uint8_t *in, size_t len, uint8_t **o
  * (compressed/raw, 0 = unknown). Never returns AUTO. */
 enum el_compressor el_compress_choose(size_t raw_len, unsigned baud, double est_ratio);
 
+/* Measured speed and output size of one compressor on a sample of the data. */
+struct el_comp_measure {
+    enum el_compressor c;
+    double host_bytes_per_s; /* raw bytes compressed per second on this host */
+    double ratio;            /* compressed / raw on the sample */
+};
+/* Pure: among the measured compressors, the one with the least host time plus wire time
+ * (10 bits per byte at baud) for raw_len bytes, so a slower compressor is picked only when
+ * the wire time it saves exceeds the host time it costs. EL_COMP_LIBDEFLATE6 if n == 0. */
+enum el_compressor el_compress_pick(const struct el_comp_measure *m, size_t n, size_t raw_len,
+                                    unsigned baud);
+/* Measures libdeflate 6 and 12 (and zopfli when the wire time is long enough for its extra
+ * saving to matter) on a sample of data and returns the el_compress_pick() choice; fills
+ * m[0..*n_out) when m is not NULL (cap 3). */
+enum el_compressor el_compress_measure(const uint8_t *data, size_t len, unsigned baud,
+                                       struct el_comp_measure *m, size_t *n_out);
+
 /* --- write --- */
 
 struct el_write_opts {
@@ -83,6 +101,11 @@ struct el_write_opts {
     bool no_verify;                /* skip the final MD5 (never implied) */
 };
 void el_write_opts_init(struct el_write_opts *o);
+/* espload's fast defaults: measured compressor choice (EL_COMP_AUTO), skip-unchanged and
+ * changed-sector diff on (device MD5s of the whole region, then 64 KiB blocks, then 4 KiB
+ * sectors where few blocks differ; sectors that are erased on the device and 0xFF in the
+ * data are not written at all). `--no-skip` = clear skip_unchanged and diff_sectors. */
+void el_write_opts_init_fast(struct el_write_opts *o);
 
 struct el_write_result {
     size_t len;      /* bytes written (padded to 4) */
@@ -91,6 +114,8 @@ struct el_write_result {
     enum el_compressor compressor;
     bool skipped;             /* already in flash */
     uint32_t sectors_written; /* diff mode: changed sectors; else all sectors */
+    uint32_t md5_queries;     /* device MD5 requests made to plan the write (not the final) */
+    uint32_t regions;         /* FLASH_(DEFL_)BEGIN sessions used */
     bool verified;            /* MD5 matched */
     uint8_t md5[16];          /* MD5 of the padded data */
 };

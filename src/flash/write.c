@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zlib.h>
 #include <zopfli/zopfli.h>
 
@@ -37,6 +38,8 @@ const char *el_compressor_name(enum el_compressor c)
         return "zopfli";
     case EL_COMP_AUTO:
         return "auto";
+    case EL_COMP_LIBDEFLATE6:
+        return "libdeflate-6";
     }
     return "?";
 }
@@ -63,8 +66,10 @@ int el_compress(enum el_compressor c, const uint8_t *in, size_t len, uint8_t **o
         *out_len = cap;
         return EL_OK;
     }
+    case EL_COMP_LIBDEFLATE6:
     case EL_COMP_LIBDEFLATE12: {
-        struct libdeflate_compressor *z = libdeflate_alloc_compressor(12);
+        struct libdeflate_compressor *z =
+            libdeflate_alloc_compressor(c == EL_COMP_LIBDEFLATE6 ? 6 : 12);
         if (!z)
             return EL_E_NOMEM;
         size_t cap = libdeflate_zlib_compress_bound(z, len);
@@ -141,7 +146,102 @@ enum el_compressor el_compress_choose(size_t raw_len, unsigned baud, double est_
     return best;
 }
 
+enum el_compressor el_compress_pick(const struct el_comp_measure *m, size_t n, size_t raw_len,
+                                    unsigned baud)
+{
+    enum el_compressor best = EL_COMP_LIBDEFLATE6;
+    double best_t = -1;
+    double wire_bps = (baud ? (double)baud : 115200.0) / 10.0;
+    for (size_t i = 0; m && i < n; i++) {
+        if (m[i].host_bytes_per_s <= 0 || m[i].ratio <= 0)
+            continue;
+        double t =
+            (double)raw_len / m[i].host_bytes_per_s + (double)raw_len * m[i].ratio / wire_bps;
+        if (best_t < 0 || t < best_t) {
+            best_t = t;
+            best = m[i].c;
+        }
+    }
+    return best;
+}
+
+static double host_seconds(void)
+{
+    struct timespec ts;
+    if (timespec_get(&ts, TIME_UTC) != TIME_UTC)
+        return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Compresses the sample with c and records speed and ratio; false if it failed. */
+static bool measure_one(enum el_compressor c, const uint8_t *d, size_t n, struct el_comp_measure *m)
+{
+    uint8_t *z = NULL;
+    size_t zn = 0;
+    double t0 = host_seconds();
+    if (el_compress(c, d, n, &z, &zn) != EL_OK)
+        return false;
+    double dt = host_seconds() - t0;
+    free(z);
+    if (dt < 1e-6)
+        dt = 1e-6; /* below the clock's resolution: very fast */
+    m->c = c;
+    m->host_bytes_per_s = (double)n / dt;
+    m->ratio = (double)zn / (double)n;
+    return true;
+}
+
+#define MEASURE_SAMPLE    0x10000u /* bytes of the data compressed to measure speeds */
+#define ZOPFLI_SAMPLE     0x4000u
+#define ZOPFLI_MIN_WIRE_S 20.0 /* zopfli is tried only when the wire time is this long */
+
+enum el_compressor el_compress_measure(const uint8_t *data, size_t len, unsigned baud,
+                                       struct el_comp_measure *out, size_t *n_out)
+{
+    struct el_comp_measure m[3];
+    size_t n = 0;
+    if (n_out)
+        *n_out = 0;
+    if (!data || !len)
+        return EL_COMP_LIBDEFLATE6;
+    /* a sample from the middle: image headers at the start are not typical */
+    size_t sl = len < MEASURE_SAMPLE ? len : MEASURE_SAMPLE;
+    const uint8_t *s = data + (len - sl) / 2;
+    if (measure_one(EL_COMP_LIBDEFLATE6, s, sl, &m[n]))
+        n++;
+    if (measure_one(EL_COMP_LIBDEFLATE12, s, sl, &m[n]))
+        n++;
+    double wire_s = n ? (double)len * m[n - 1].ratio * 10.0 / (baud ? baud : 115200) : 0;
+    if (n == 2 && wire_s >= ZOPFLI_MIN_WIRE_S) {
+        /* zopfli is slow: measure it on a smaller sample and scale its ratio by how it
+         * compares with libdeflate 12 on that same sample */
+        size_t zl = len < ZOPFLI_SAMPLE ? len : ZOPFLI_SAMPLE;
+        struct el_comp_measure ref;
+        const uint8_t *zs = data + (len - zl) / 2;
+        if (measure_one(EL_COMP_LIBDEFLATE12, zs, zl, &ref) &&
+            measure_one(EL_COMP_ZOPFLI, zs, zl, &m[n])) {
+            m[n].ratio = m[1].ratio * m[n].ratio / ref.ratio;
+            n++;
+        }
+    }
+    if (out)
+        memcpy(out, m, n * sizeof(m[0]));
+    if (n_out)
+        *n_out = n;
+    return el_compress_pick(m, n, len, baud);
+}
+
 /* ---------------------------------------------------------------------------------- */
+
+void el_write_opts_init_fast(struct el_write_opts *o)
+{
+    if (!o)
+        return;
+    el_write_opts_init(o);
+    o->compressor = EL_COMP_AUTO;
+    o->skip_unchanged = true;
+    o->diff_sectors = true;
+}
 
 void el_write_opts_init(struct el_write_opts *o)
 {
@@ -223,8 +323,8 @@ static size_t inflate_count(struct inflater *inf, const uint8_t *in, size_t n)
 
 /* Writes one contiguous region (addr already sector-aligned on the ROM). */
 static int write_region(struct el_loader *l, uint32_t addr, const uint8_t *buf, size_t n,
-                        bool compress, enum el_compressor comp, size_t *wire_out,
-                        bool *compressed_out, enum el_compressor *comp_out)
+                        bool compress, enum el_compressor comp, bool barrier, size_t *wire_out,
+                        bool *compressed_out, enum el_compressor *comp_out, unsigned *pending_ms)
 {
     const uint32_t bs = l->stub ? EL_STUB_FLASH_BLOCK : EL_ROM_FLASH_BLOCK;
     uint8_t *z = NULL;
@@ -233,9 +333,19 @@ static int write_region(struct el_loader *l, uint32_t addr, const uint8_t *buf, 
     *wire_out = n;
     *compressed_out = false;
     *comp_out = EL_COMP_NONE;
+    *pending_ms = 0;
     if (compress) {
-        if (comp == EL_COMP_AUTO || comp == EL_COMP_NONE)
-            comp = el_compress_choose(n, el_loader_baud(l), 0);
+        if (comp == EL_COMP_AUTO || comp == EL_COMP_NONE) {
+            struct el_comp_measure m[3];
+            size_t nm = 0;
+            comp = el_compress_measure(buf, n, el_loader_baud(l), m, &nm);
+            char msg[200];
+            int o = snprintf(msg, sizeof(msg), "compressor: %s;", el_compressor_name(comp));
+            for (size_t i = 0; i < nm && o > 0 && (size_t)o < sizeof(msg); i++)
+                o += snprintf(msg + o, sizeof(msg) - (size_t)o, " %s %.1f MB/s ratio %.4f",
+                              el_compressor_name(m[i].c), m[i].host_bytes_per_s / 1e6, m[i].ratio);
+            eli_event(l, EL_EV_DEBUG, 0, 0, 0, msg);
+        }
         rc = el_compress(comp, buf, n, &z, &zn);
         if (rc != EL_OK)
             return eli_fail(l, rc, "compression failed");
@@ -320,8 +430,11 @@ static int write_region(struct el_loader *l, uint32_t addr, const uint8_t *buf, 
         pr.wire_done = zn;
         pr.addr = addr + (uint32_t)n;
         eli_progress(l, &pr);
-        if (l->stub) {
-            /* write barrier: answered only once the last block is in flash */
+        *pending_ms = l->stub ? timeout : 0;
+        if (l->stub && barrier) {
+            /* write barrier: answered only once the last block is in flash (not needed when
+             * another command follows: the stub handles commands in order, so its reply
+             * comes after the write) */
             uint32_t v;
             uint8_t ra[4];
             el_put_le32(ra, EL_CHIP_MAGIC_REG);
@@ -379,7 +492,8 @@ static int write_region(struct el_loader *l, uint32_t addr, const uint8_t *buf, 
     pr.addr = addr + (uint32_t)n;
     eli_progress(l, &pr);
     *wire_out = (size_t)blocks * bs;
-    if (l->stub) {
+    *pending_ms = l->stub ? el_timeout_per_mb(EL_ERASE_WRITE_MS_PER_MB, bs) : 0;
+    if (l->stub && barrier) {
         uint32_t v;
         uint8_t ra[4];
         el_put_le32(ra, EL_CHIP_MAGIC_REG);
@@ -389,30 +503,166 @@ static int write_region(struct el_loader *l, uint32_t addr, const uint8_t *buf, 
     return rc;
 }
 
-/* Sectors (4 KiB, relative to addr) whose device MD5 differs from buf. */
-static int changed_sectors(struct el_loader *l, uint32_t addr, const uint8_t *buf, size_t n,
-                           bool *changed, size_t n_sec)
+/* Device MD5 with extra time for a stub write that may still be running. */
+static int md5_after(struct el_loader *l, uint32_t addr, uint32_t len, unsigned extra_ms,
+                     uint8_t out[16])
 {
-    for (size_t big = 0; big < n; big += EL_FLASH_BLOCK64K) {
-        size_t bl = n - big < EL_FLASH_BLOCK64K ? n - big : EL_FLASH_BLOCK64K;
-        uint8_t dev[16], mine[16];
-        int rc = el_flash_md5(l, addr + (uint32_t)big, (uint32_t)bl, dev);
-        if (rc != EL_OK)
-            return rc;
-        md5_of(buf + big, bl, mine);
-        if (!memcmp(dev, mine, 16))
-            continue;
-        for (size_t s = big; s < big + bl; s += EL_FLASH_SECTOR) {
-            size_t sl = n - s < EL_FLASH_SECTOR ? n - s : EL_FLASH_SECTOR;
-            rc = el_flash_md5(l, addr + (uint32_t)s, (uint32_t)sl, dev);
-            if (rc != EL_OK)
-                return rc;
-            md5_of(buf + s, sl, mine);
-            size_t idx = s / EL_FLASH_SECTOR;
-            if (idx < n_sec)
-                changed[idx] = memcmp(dev, mine, 16) != 0;
-        }
+    uint8_t d[16];
+    el_put_le32(d, addr);
+    el_put_le32(d + 4, len);
+    el_put_le32(d + 8, 0);
+    el_put_le32(d + 12, 0);
+    const uint8_t *p;
+    size_t n;
+    memset(out, 0, 16);
+    int rc = eli_check(l, "calculate md5sum", EL_OP_SPI_FLASH_MD5, d, 16, 0,
+                       el_timeout_per_mb(EL_MD5_MS_PER_MB, len) + extra_ms, NULL, &p, &n);
+    if (rc != EL_OK)
+        return rc;
+    if (n == 32)
+        rc = eli_md5_hex_to_raw(p, out);
+    else if (n == 16)
+        memcpy(out, p, 16);
+    else
+        rc = EL_E_PROTO;
+    if (rc != EL_OK)
+        return eli_fail(l, EL_E_PROTO, "unexpected MD5 reply of %zu bytes", n);
+    return EL_OK;
+}
+
+/* MD5 of len bytes of 0xFF (erased flash), computed incrementally. */
+static void md5_blank(size_t len, uint8_t out[16])
+{
+    static const uint8_t ff[256] = {
+#define FF4  0xFF, 0xFF, 0xFF, 0xFF
+#define FF16 FF4, FF4, FF4, FF4
+#define FF64 FF16, FF16, FF16, FF16
+        FF64, FF64, FF64, FF64
+#undef FF64
+#undef FF16
+#undef FF4
+    };
+    MD5_CTX c;
+    MD5Init(&c);
+    for (size_t o = 0; o < len; o += sizeof(ff))
+        MD5Update(&c, ff, len - o < sizeof(ff) ? len - o : sizeof(ff));
+    MD5Final(out, &c);
+}
+
+static bool all_ff(const uint8_t *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (d[i] != 0xFF)
+            return false;
+    return true;
+}
+
+/* What the device holds in one part of the region. */
+enum part_state { PART_UNKNOWN = 0, PART_SAME, PART_BLANK, PART_DIFFERENT };
+
+static enum part_state classify(const uint8_t dev[16], const uint8_t *buf, size_t n)
+{
+    uint8_t mine[16], blank[16];
+    md5_of(buf, n, mine);
+    if (!memcmp(dev, mine, 16))
+        return PART_SAME;
+    md5_blank(n, blank);
+    if (!memcmp(dev, blank, 16))
+        return PART_BLANK;
+    return PART_DIFFERENT;
+}
+
+/* Marks the sectors of [off, off+len) (relative to the region) as needed or not. Sectors
+ * that are erased on the device and 0xFF in the data need nothing. */
+static void mark(bool *need, const uint8_t *buf, size_t total, size_t off, size_t len,
+                 enum part_state st)
+{
+    for (size_t s = off; s < off + len; s += EL_FLASH_SECTOR) {
+        size_t sl = total - s < EL_FLASH_SECTOR ? total - s : EL_FLASH_SECTOR;
+        bool n = true;
+        if (st == PART_SAME)
+            n = false;
+        else if (st == PART_BLANK)
+            n = !all_ff(buf + s, sl);
+        need[s / EL_FLASH_SECTOR] = n;
     }
+}
+
+/*
+ * Decides which 4 KiB sectors (relative to start) must be written: one device MD5 of the
+ * whole region, then one per 64 KiB flash block (aligned on the flash, so a block the
+ * stub or ROM erases whole is judged whole), then, only when at most half of the blocks
+ * differ (sparse changes), one per sector inside the differing blocks. An MD5 equal to
+ * that of erased flash marks blank parts: there only sectors holding data are written.
+ * Returns EL_OK with *same = true when the whole region already matches.
+ */
+static int plan_sectors(struct el_loader *l, uint32_t start, const uint8_t *buf, size_t total,
+                        bool *need, size_t n_sec, bool *same, uint32_t *queries)
+{
+    uint8_t dev[16];
+    *same = false;
+    int rc = md5_after(l, start, (uint32_t)total, 0, dev);
+    if (rc != EL_OK)
+        return rc;
+    (*queries)++;
+    enum part_state st = classify(dev, buf, total);
+    if (st == PART_SAME) {
+        *same = true;
+        return EL_OK;
+    }
+    if (st == PART_BLANK || total <= EL_FLASH_SECTOR) {
+        mark(need, buf, total, 0, total, st);
+        return EL_OK;
+    }
+    /* 64 KiB blocks, aligned on the flash */
+    size_t n_blk = 0;
+    size_t first = EL_FLASH_BLOCK64K - (start % EL_FLASH_BLOCK64K);
+    enum part_state *bst = calloc(total / EL_FLASH_BLOCK64K + 2, sizeof(*bst));
+    if (!bst)
+        return EL_E_NOMEM;
+    for (size_t off = 0; off < total; n_blk++) {
+        size_t bl = off == 0 ? first : EL_FLASH_BLOCK64K;
+        if (bl > total - off)
+            bl = total - off;
+        rc = md5_after(l, start + (uint32_t)off, (uint32_t)bl, 0, dev);
+        if (rc != EL_OK) {
+            free(bst);
+            return rc;
+        }
+        (*queries)++;
+        bst[n_blk] = classify(dev, buf + off, bl);
+        off += bl;
+    }
+    /* descend into differing blocks while that finds unchanged sectors: the first block
+     * whose sectors all differ (new firmware over old, everything moved) stops it, so at
+     * most one block's worth of sector queries is spent in vain */
+    bool descend = true;
+    size_t off = 0;
+    for (size_t b = 0; b < n_blk; b++) {
+        size_t bl = off == 0 ? first : EL_FLASH_BLOCK64K;
+        if (bl > total - off)
+            bl = total - off;
+        if (bst[b] != PART_DIFFERENT || !descend) {
+            mark(need, buf, total, off, bl, bst[b]);
+        } else {
+            bool found = false;
+            for (size_t s = off; s < off + bl; s += EL_FLASH_SECTOR) {
+                size_t sl = total - s < EL_FLASH_SECTOR ? total - s : EL_FLASH_SECTOR;
+                rc = md5_after(l, start + (uint32_t)s, (uint32_t)sl, 0, dev);
+                if (rc != EL_OK) {
+                    free(bst);
+                    return rc;
+                }
+                (*queries)++;
+                mark(need, buf, total, s, sl, classify(dev, buf + s, sl));
+                found = found || !need[s / EL_FLASH_SECTOR];
+            }
+            descend = found;
+        }
+        off += bl;
+    }
+    free(bst);
+    (void)n_sec;
     return EL_OK;
 }
 
@@ -458,12 +708,15 @@ int el_flash_write(struct el_loader *l, uint32_t addr, const uint8_t *data, size
     enum el_compressor comp = o->compressor ? o->compressor : EL_COMP_ZLIB9;
     size_t n_sec = (total + EL_FLASH_SECTOR - 1) / EL_FLASH_SECTOR;
     r.sectors_written = (uint32_t)n_sec;
+    bool barrier = o->no_verify; /* the final MD5 is the barrier otherwise */
+    unsigned pending = 0;
 
-    if (o->skip_unchanged || o->diff_sectors) {
+    if (o->skip_unchanged && !o->diff_sectors) {
         uint8_t dev[16];
-        rc = el_flash_md5(l, start, (uint32_t)total, dev);
+        rc = md5_after(l, start, (uint32_t)total, 0, dev);
         if (rc != EL_OK)
             goto out;
+        r.md5_queries++;
         if (!memcmp(dev, md5, 16)) {
             eli_event(l, EL_EV_ALREADY_IN_FLASH, start, (int64_t)total, 0, NULL);
             r.skipped = true;
@@ -479,9 +732,19 @@ int el_flash_write(struct el_loader *l, uint32_t addr, const uint8_t *data, size
             rc = EL_E_NOMEM;
             goto out;
         }
-        rc = changed_sectors(l, start, buf, total, ch, n_sec);
+        bool same = false;
+        rc = plan_sectors(l, start, buf, total, ch, n_sec, &same, &r.md5_queries);
         if (rc != EL_OK) {
             free(ch);
+            goto out;
+        }
+        if (same) {
+            free(ch);
+            eli_event(l, EL_EV_ALREADY_IN_FLASH, start, (int64_t)total, 0, NULL);
+            r.skipped = true;
+            r.verified = true;
+            r.wire_len = 0;
+            r.sectors_written = 0;
             goto out;
         }
         uint32_t n_changed = 0;
@@ -501,17 +764,22 @@ int el_flash_write(struct el_loader *l, uint32_t addr, const uint8_t *data, size
             size_t off = i * EL_FLASH_SECTOR;
             size_t end = j * EL_FLASH_SECTOR < total ? j * EL_FLASH_SECTOR : total;
             size_t wire;
-            rc = write_region(l, start + (uint32_t)off, buf + off, end - off, compress, comp, &wire,
-                              &r.compressed, &r.compressor);
+            bool last = true;
+            for (size_t k = j; k < n_sec; k++)
+                last = last && !ch[k];
+            rc = write_region(l, start + (uint32_t)off, buf + off, end - off, compress, comp,
+                              barrier && last, &wire, &r.compressed, &r.compressor, &pending);
             r.wire_len += wire;
+            r.regions++;
             i = j;
         }
         free(ch);
         if (rc != EL_OK)
             goto out;
     } else {
-        rc = write_region(l, start, buf, total, compress, comp, &r.wire_len, &r.compressed,
-                          &r.compressor);
+        rc = write_region(l, start, buf, total, compress, comp, barrier, &r.wire_len, &r.compressed,
+                          &r.compressor, &pending);
+        r.regions = 1;
         if (rc != EL_OK)
             goto out;
     }
@@ -519,7 +787,7 @@ int el_flash_write(struct el_loader *l, uint32_t addr, const uint8_t *data, size
     if (!o->no_verify) {
         eli_event(l, EL_EV_VERIFYING, 0, 0, 0, NULL);
         uint8_t dev[16];
-        rc = el_flash_md5(l, start, (uint32_t)total, dev);
+        rc = md5_after(l, start, (uint32_t)total, pending, dev);
         if (rc != EL_OK)
             goto out;
         if (memcmp(dev, md5, 16) != 0) {
