@@ -116,7 +116,9 @@ static void hal_set_baud(void *ctx, uint32_t new_baud, uint32_t old_baud)
     uint32_t div16 = ((reg & UART_CLKDIV_INT) << 4) | ((reg >> 20) & 0xFu);
     if (div16 == 0 || div16 > 0xFFFFFFFFu / old_baud)
         return;
-    uint32_t nd = (div16 * old_baud + new_baud / 2) / new_baud;
+    uint32_t prod = div16 * old_baud, nd = prod / new_baud;
+    if (prod % new_baud >= new_baud - new_baud / 2)
+        nd++; /* round to nearest */
     if ((nd >> 4) == 0 || (nd >> 4) > UART_CLKDIV_INT)
         return;
     REG(UART_CLKDIV) = (reg & ~(UART_CLKDIV_INT | (0xFu << 20))) | (nd >> 4) | ((nd & 0xFu) << 20);
