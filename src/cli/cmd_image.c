@@ -826,22 +826,36 @@ CLI_CMD(cmd_partition_table)
     uint32_t fsize = 0;
     if (flash_size && (el_image_parse_size(flash_size, &fsize) != EL_OK || !fsize))
         return cli_usage_error(prog, "argument --flash-size: invalid size '%s'", flash_size);
-    if (npos != 1) {
-        if (npos == 0 && cli_get_opts(ctx)->port)
-            cli_fatal("reading the table from the device is not built in yet: run "
-                      "'espload --port %s read_flash 0x%llx 0xc00 table.bin' and pass table.bin",
-                      cli_get_opts(ctx)->port, pt_off);
-        else
-            return cli_usage_error(prog,
-                                   npos ? "unrecognized arguments: %s"
-                                        : "the following arguments are required: input",
-                                   npos ? argv[2] : "");
-        return EXIT_UNSUPPORTED;
+    uint8_t *d = NULL;
+    size_t len = 0;
+    if (npos == 0 && cli_get_opts(ctx)->port) {
+        /* read the table from the device */
+        struct el_loader *l;
+        if ((rc = cli_connect(ctx, &l)))
+            return rc;
+        d = malloc(EL_PT_MAX_LEN);
+        if (!d)
+            return EXIT_FAILURE_OTHER;
+        len = EL_PT_MAX_LEN;
+        if (!quiet)
+            cli_printf("Reading the partition table at 0x%x...\n", (unsigned)pt_off);
+        el_loader_set_progress_cb(l, NULL, NULL); /* a quiet read */
+        rc = el_flash_read(l, (uint32_t)pt_off, d, len);
+        if (rc != EL_OK) {
+            free(d);
+            return cli_fail(ctx, rc, "cannot read the partition table");
+        }
+        /* the --after action runs when the command returns */
+    } else if (npos != 1) {
+        return cli_usage_error(prog,
+                               npos ? "unrecognized arguments: %s"
+                                    : "the following arguments are required: input "
+                                      "(or --port to read the device's table)",
+                               npos ? argv[2] : "");
     }
-    uint8_t *d;
-    size_t len;
-    if ((rc = cli_read_file(argv[1], &d, &len)))
+    if (!d && (rc = cli_read_file(argv[1], &d, &len)))
         return rc;
+    const char *input = npos ? argv[1] : "the device's flash";
     struct el_parttable *pt = malloc(sizeof(*pt));
     if (!pt) {
         free(d);
@@ -876,7 +890,7 @@ CLI_CMD(cmd_partition_table)
             free(d);
             free(pt);
             cli_fatal("'%s' is neither a binary partition table (0xAA50 magic) nor CSV text",
-                      argv[1]);
+                      input);
             return EXIT_INPUT;
         }
         if (!quiet)

@@ -79,6 +79,16 @@ tail -c +4097 "$T/dump.bin" >"$T/dump1000.bin"
 run "$ESPLOAD" partition_table "$T/dump1000.bin"
 expect_out "Found a partition table at file offset 0x7000" "file starting at 0x1000"
 
+# straight from a device: write the table to the virtual ESP32, then read it back
+run "$ESPLOAD" --port "sim://esp32?flash=$T/dev.bin" write_flash 0x8000 "$T/t.bin"
+expect_rc 0 "table written to the device"
+run "$ESPLOAD" --port "sim://esp32?flash=$T/dev.bin" partition_table
+expect_rc 0 "partition_table --port"
+expect_out "Reading the partition table at 0x8000..." "reads at 0x8000"
+expect_out "ota_0,app,ota_0,0x20000,1M," "device table printed"
+run "$ESPLOAD" --port "sim://esp32?flash=$T/blank.bin" partition_table
+expect_rc 3 "an erased device has no table"
+
 # errors (gen_esp32part.py's checks)
 chk() { # chk 'csv' 'message' description
     printf '%b' "$1" >"$T/e.csv"
