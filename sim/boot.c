@@ -65,7 +65,7 @@ static const struct later_rom later[] = {
      "0x0 (DOWNLOAD(UART))"},
 };
 
-void eli_boot_banner(struct elsim *d, bool download, uint64_t t)
+static void banner(struct elsim *d, bool download, bool full, uint64_t t)
 {
     char buf[256];
     if (d->chip->id == EL_CHIP_ESP32) {
@@ -75,7 +75,7 @@ void eli_boot_banner(struct elsim *d, bool download, uint64_t t)
                  esp32_reset_name(d->rst_cause),
                  download ? "0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))"
                           : "0x13 (SPI_FAST_FLASH_BOOT)",
-                 download ? "waiting for download\r\n" : "");
+                 download && full ? "waiting for download\r\n" : "");
     } else {
         const struct later_rom *r = &later[0];
         for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
@@ -83,9 +83,20 @@ void eli_boot_banner(struct elsim *d, bool download, uint64_t t)
                 r = &later[i];
         snprintf(buf, sizeof(buf), "ESP-ROM:%s\r\nBuild:%s\r\nrst:0x%x (%s),boot:%s\r\n%s", r->rom,
                  r->build, d->rst_cause, new_reset_name(d->rst_cause),
-                 download ? r->dl_boot : r->flash_boot, download ? "waiting for download\r\n" : "");
+                 download ? r->dl_boot : r->flash_boot,
+                 download && full ? "waiting for download\r\n" : "");
     }
     eli_sim_emit_str(d, buf, t);
+}
+
+void eli_boot_banner(struct elsim *d, bool download, uint64_t t)
+{
+    banner(d, download, true, t);
+}
+
+void eli_boot_banner_rst(struct elsim *d, bool download, uint64_t t)
+{
+    banner(d, download, false, t);
 }
 
 static const char *mode_name(uint8_t mode)

@@ -171,6 +171,11 @@ static void fire_event(struct elsim *d, enum elsim_event ev, uint64_t t)
             d->en_was_low = false;
             d->state = ELSIM_ST_BOOT;
             d->r0_hung = true;
+            /* the ROM gets as far as the reset line, then hangs (seed board log) */
+            d->rst_cause = 0x01;
+            d->baud = banner_baud(d);
+            d->strap_download = !d->io0;
+            eli_boot_banner_rst(d, d->strap_download, t);
             eli_sim_schedule(d, ELSIM_EV_WDT, t + (uint64_t)d->cfg.r0_wdt_ms * 1000u);
             return;
         }

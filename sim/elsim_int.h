@@ -252,6 +252,8 @@ void eli_rom_free(struct elsim *d);
 
 /* boot.c */
 void eli_boot_banner(struct elsim *d, bool download, uint64_t t);
+/* the banner up to the reset line only (a chip that hangs right after it) */
+void eli_boot_banner_rst(struct elsim *d, bool download, uint64_t t);
 void eli_boot_flash(struct elsim *d, uint64_t t);
 
 /* stub_host.c */

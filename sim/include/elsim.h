@@ -54,7 +54,10 @@ void elsim_host_write(struct elsim *dev, const uint8_t *buf, size_t len, uint32_
 uint64_t elsim_host_write_done_us(const struct elsim *dev);
 /* Takes up to cap bytes that have reached the host by now. Returns the count. */
 size_t elsim_host_read(struct elsim *dev, uint8_t *buf, size_t cap);
-/* Device time at which the next output byte becomes readable; UINT64_MAX if none queued. */
+/* Earliest device time at which something can happen: the next queued output byte becomes
+ * readable, a timed event fires (boot, watchdog, boot-loop line, stub greeting) or queued
+ * input gets processed. UINT64_MAX if nothing is pending. Endpoints advance the clock to it
+ * (it may produce no output). */
 uint64_t elsim_next_output_us(const struct elsim *dev);
 /* DTR/RTS as the host set them (true = asserted). Drives IO0/EN via the usual
  * two-transistor circuit. */
