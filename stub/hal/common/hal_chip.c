@@ -122,6 +122,9 @@ static void hal_set_baud(void *ctx, uint32_t new_baud, uint32_t old_baud)
     if ((nd >> 4) == 0 || (nd >> 4) > UART_CLKDIV_INT)
         return;
     REG(UART_CLKDIV) = (reg & ~(UART_CLKDIV_INT | (0xFu << 20))) | (nd >> 4) | ((nd & 0xFu) << 20);
+#ifdef UART_CONF_UPDATE
+    UART_CONF_UPDATE();
+#endif
 }
 
 /* ------------------------------------------------------------------ SPI flash */
@@ -263,23 +266,26 @@ static int hal_erase_chip(void *ctx)
     return erase_cmd(F_CE, 0, 0, POLLS_CHIP);
 }
 
-/* Clears block-protect bits (BP0-4, SRP0 in status register 1) if any are set, keeping
- * the quad-enable bit of status register 2. */
+/* Clears block protection when status register 1 shows any: BP0-BP2 (bits 2-4) or SRP0
+ * (bit 7). Nothing is written otherwise (unlike the ROM routine esptool's stub calls on
+ * every begin), and status register 2 (0x35, which some chips read as another command)
+ * is only read when a write is needed, to keep its QE bit. Bit 6 of register 1 is kept
+ * too: it is QE on some chips. */
 static int hal_flash_unlock(void *ctx)
 {
     (void)ctx;
     uint8_t sr1 = 0, sr2 = 0;
     if (flash_wait_idle(POLLS_CHIP) != 0 || flash_status(F_RDSR, &sr1) != 0)
         return -1;
-    if ((sr1 & 0xFCu) == 0)
+    if ((sr1 & 0x9Cu) == 0)
         return 0;
     if (flash_status(F_RDSR2, &sr2) != 0)
         return -1;
-    uint8_t v[2] = {0, (uint8_t)(sr2 & 0x02u)};
+    uint8_t v[2] = {(uint8_t)(sr1 & 0x40u), (uint8_t)(sr2 & 0x02u)};
     if (flash_write_enable() != 0 || spi_cmd(F_WRSR, 0, 0, v, 2, 0, 0) != 0 ||
         flash_wait_idle(POLLS_SECTOR) != 0 || flash_status(F_RDSR, &sr1) != 0)
         return -1;
-    return (sr1 & 0xFCu) == 0 ? 0 : -1;
+    return (sr1 & 0x9Cu) == 0 ? 0 : -1;
 }
 
 static uint32_t flash_detect_size(void)

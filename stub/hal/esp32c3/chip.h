@@ -7,18 +7,21 @@
  */
 #define CHIP_NAME "esp32c3"
 
-#define UART_BASE          0x60000000u
-#define UART_FIFO_RD       0x60000000u
-#define UART_FIFO_WR       0x60000000u
-#define UART_INT_ENA       (UART_BASE + 0x0C)
-#define UART_INT_CLR       (UART_BASE + 0x10)
-#define UART_CLKDIV        (UART_BASE + 0x14)
-#define UART_STATUS        (UART_BASE + 0x1C)
-#define UART_RXCNT(st)     ((st)&0x3FFu)
-#define UART_TXCNT(st)     (((st) >> 16) & 0x3FFu)
-#define UART_TX_FSM        (UART_BASE + 0x6C) /* FSM_STATUS: ST_UTX_OUT [7:4] */
-#define UART_TX_BUSY(st)   ((((st) >> 4) & 0xFu) != 0)
-#define UART_CLKDIV_INT    0xFFFu
+#define UART_BASE        0x60000000u
+#define UART_FIFO_RD     0x60000000u
+#define UART_FIFO_WR     0x60000000u
+#define UART_INT_ENA     (UART_BASE + 0x0C)
+#define UART_INT_CLR     (UART_BASE + 0x10)
+#define UART_CLKDIV      (UART_BASE + 0x14)
+#define UART_STATUS      (UART_BASE + 0x1C)
+#define UART_RXCNT(st)   ((st)&0x3FFu)
+#define UART_TXCNT(st)   (((st) >> 16) & 0x3FFu)
+#define UART_TX_FSM      (UART_BASE + 0x6C) /* FSM_STATUS: ST_UTX_OUT [7:4] */
+#define UART_TX_BUSY(st) ((((st) >> 4) & 0xFu) != 0)
+#define UART_CLKDIV_INT  0xFFFu
+/* ID register bit 31 UPDATE: synchronises configuration into the UART core clock domain
+ * (automatic while HIGH_SPEED, its reset value, is set; requesting it is harmless) */
+#define UART_CONF_UPDATE() (REG(UART_BASE + 0x80) |= (1u << 31))
 #define UART_TX_FIFO_DEPTH 128u
 
 /* SPI1 (SPI_MEM1) flash controller */
