@@ -263,6 +263,13 @@ int el_merge(const struct el_merge_input *in, size_t n, const struct el_merge_op
              uint8_t **out, size_t *out_len, struct el_merge_note *notes, size_t ncap,
              size_t *nnotes, char *why, size_t whylen);
 
+/* --- Intel HEX input --- */
+/* Decodes Intel HEX text into the bytes from the lowest address on (gaps 0xFF, as esptool's
+ * intelhex conversion gives them); *start is that address. *out is malloc'd. The span is
+ * capped at 64 MB. EL_E_FORMAT with *why for malformed records or bad checksums. */
+int el_ihex_decode(const char *text, size_t len, uint8_t **out, size_t *out_len, uint32_t *start,
+                   char *why, size_t whylen);
+
 /* --- pre-flight checks before writing --- */
 struct el_preflight_target {
     enum el_chip_id chip;           /* connected chip */

@@ -368,6 +368,18 @@ CLI_CMD(cmd_image_info)
     size_t len;
     if ((rc = cli_read_file(argv[1], &d, &len)))
         return rc;
+    if (len && d[0] == ':') {
+        /* Intel HEX input, converted as esptool does (data from the lowest address) */
+        uint8_t *bin;
+        size_t blen;
+        uint32_t start;
+        char w[160];
+        if (el_ihex_decode((const char *)d, len, &bin, &blen, &start, w, sizeof(w)) == EL_OK) {
+            free(d);
+            d = bin;
+            len = blen;
+        }
+    }
     if (v5)
         cli_printf("Image size: %zu bytes\n", len);
     else

@@ -33,6 +33,13 @@ for name in app boot c3app; do
     done
 done
 
+# Intel HEX input is converted first, as esptool does
+run "$ESPLOAD" --chip esp32 merge_bin --format hex -o "$T/app.hex" 0x10000 "$T/app.bin"
+(cd "$T" && "$ESPLOAD" image_info --version 2 app.hex >"$T/info.txt" 2>&1)
+tail -n +2 "$T/info.txt" | tail -n +2 >"$T/a.txt"
+tail -n +2 "$D/info_app_v4-2.txt" >"$T/b.txt"
+expect_same_file "$T/a.txt" "$T/b.txt" "image_info of the .hex equals that of the .bin"
+
 # --chip given: no detection line; a different chip warns like esptool
 run "$ESPLOAD" --chip esp32 image_info "$T/app.bin"
 expect_rc 0 "--chip esp32"

@@ -48,6 +48,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                           sizeof(why));
         free(copy);
     }
+    uint8_t *hex;
+    size_t hlen;
+    uint32_t hstart;
+    if (el_ihex_decode((const char *)d, n, &hex, &hlen, &hstart, why, sizeof(why)) == EL_OK)
+        free(hex);
     struct el_preflight_target t = {.chip = chip ? chip : EL_CHIP_ESP32,
                                     .chip_rev_full = 100,
                                     .flash_size = 4u << 20,

@@ -90,7 +90,35 @@ static void test_merge__hex(void **state)
                         ":00000001FF\n";
     assert_int_equal(len, strlen(want2));
     assert_memory_equal(out, want2, len);
+    /* and it decodes back */
+    uint8_t *bin;
+    size_t blen;
+    uint32_t start;
+    assert_int_equal(el_ihex_decode((const char *)out, len, &bin, &blen, &start, why, sizeof(why)),
+                     EL_OK);
+    assert_int_equal(start, 0x1FFF8);
+    assert_int_equal(blen, 20);
+    assert_memory_equal(bin, a, 20);
+    free(bin);
     free(out);
+    /* gaps become 0xFF; bad checksums and junk are refused */
+    const char *gap = ":0100000011EE\n:0100040022D9\n:00000001FF\n";
+    assert_int_equal(el_ihex_decode(gap, strlen(gap), &bin, &blen, &start, why, sizeof(why)),
+                     EL_OK);
+    assert_int_equal(blen, 5);
+    assert_int_equal(bin[0], 0x11);
+    assert_int_equal(bin[2], 0xFF);
+    assert_int_equal(bin[4], 0x22);
+    free(bin);
+    const char *bad = ":0100000011EF\n";
+    assert_int_equal(el_ihex_decode(bad, strlen(bad), &bin, &blen, &start, why, sizeof(why)),
+                     EL_E_FORMAT);
+    assert_int_equal(el_ihex_decode("hello", 5, &bin, &blen, &start, why, sizeof(why)),
+                     EL_E_FORMAT);
+    /* a span over 64 MB is refused, not allocated */
+    const char *far = ":020000040000FA\n:0100000011EE\n:02000004FFFFFC\n:0100000022DD\n";
+    assert_int_equal(el_ihex_decode(far, strlen(far), &bin, &blen, &start, why, sizeof(why)),
+                     EL_E_FORMAT);
 }
 
 static void test_merge__uf2(void **state)
