@@ -181,12 +181,52 @@ def tests():
     ]
 
 
+def stub_tests():
+    """Requests for a running flasher stub (upload it first on both devices, e.g. with
+    esptool --before no_reset --after no_reset_stub flash_id)."""
+    sync = req(0x08, b"\x07\x07\x12\x20" + b"\x55" * 32)
+    rd = lambda a: req(0x0A, struct.pack("<I", a))
+    md5 = lambda a, n: req(0x13, struct.pack("<IIII", a, n, 0, 0))
+    blk = bytes((i * 11) & 0xFF for i in range(0x1000))
+    return [
+        ("SYNC", sync),
+        ("READ_REG magic", rd(0x40001000)),
+        ("GET_SECURITY_INFO 0x14", req(0x14)),
+        ("opcode 0xFF", req(0xFF)),
+        ("READ_FLASH_SLOW 0x0E", req(0x0E, struct.pack("<II", 0, 64))),
+        ("READ_REG len 0", req(0x0A, b"")),
+        ("SPI_ATTACH 4 bytes", req(0x0D, struct.pack("<I", 0))),
+        ("SPI_ATTACH 8 bytes", req(0x0D, struct.pack("<II", 0, 0))),
+        ("SPI_SET_PARAMS 4MB", req(0x0B, struct.pack("<IIIIII", 0, 4 << 20, 0x10000, 0x1000, 0x100, 0xFFFF))),
+        ("SPI_FLASH_MD5 0..0x1000", md5(0, 0x1000)),
+        ("ERASE_REGION 0x100000 0x1000", req(0xD1, struct.pack("<II", 0x100000, 0x1000))),
+        ("ERASE_REGION unaligned", req(0xD1, struct.pack("<II", 0x100001, 0x1000))),
+        ("FLASH_BEGIN 4 KiB at 0x100000 (16 bytes)", req(0x02, struct.pack("<IIII", 0x1000, 1, 0x1000, 0x100000))),
+        ("FLASH_DATA bad checksum", data_cmd(0x03, 0, blk, chk=checksum(blk) ^ 1)),
+        ("FLASH_DATA header length != data", data_cmd(0x03, 0, blk, declared=0x800)),
+        ("FLASH_DATA seq 0", data_cmd(0x03, 0, blk)),
+        ("FLASH_DATA one block too many", data_cmd(0x03, 1, blk)),
+        ("FLASH_END stay (1)", req(0x04, struct.pack("<I", 1))),
+        ("SPI_FLASH_MD5 0x100000..+0x1000", md5(0x100000, 0x1000)),
+        ("FLASH_BEGIN 20 bytes", req(0x02, struct.pack("<IIIII", 0x1000, 1, 0x1000, 0x101000, 0))),
+        ("FLASH_BEGIN block size 0x8000", req(0x02, struct.pack("<IIII", 0x8000, 1, 0x8000, 0x102000))),
+        ("FLASH_END with nothing begun", req(0x04, struct.pack("<I", 1))),
+        ("READ_FLASH 0x100000 100 bytes, packets of 64", req(0xD2, struct.pack("<IIII", 0x100000, 100, 64, 1))),
+        ("  host ACK 64", slip(struct.pack("<I", 64))),
+        ("  host ACK 100", slip(struct.pack("<I", 100))),
+        ("READ_REG after READ_FLASH", rd(0x40001000)),
+        ("MEM_BEGIN over the stub's own text (0x400BE000)", req(0x05, struct.pack("<IIII", 0x100, 1, 0x100, 0x400BE000))),
+        ("SYNC again", sync),
+    ]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("a")
     ap.add_argument("b")
     ap.add_argument("--quiet-ms", type=int, default=600)
     ap.add_argument("--only-diff", action="store_true")
+    ap.add_argument("--stub", action="store_true", help="use the flasher-stub request set")
     args = ap.parse_args()
     devs = [Dev(args.a, args.quiet_ms), Dev(args.b, args.quiet_ms)]
     for d in devs:
@@ -194,7 +234,7 @@ def main():
         if pre:
             print("# %s sent %d bytes before the first request: %r" % (d.s.getpeername(), len(pre), pre[:80]))
     ndiff = 0
-    for name, data in tests():
+    for name, data in (stub_tests() if args.stub else tests()):
         ra = fmt(devs[0].xfer(data))
         rb = fmt(devs[1].xfer(data))
         same = ra == rb
