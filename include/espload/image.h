@@ -227,6 +227,7 @@ struct el_elf2image_info {
     uint32_t mmu_page_auto;    /* != 0: MMU page size chosen from the app descriptor address */
     bool mmu_page_warn;        /* app descriptor not aligned to any page size */
     bool mmu_page_unsupported; /* --flash-mmu-page-size given for a chip without the option */
+    bool elf_read;             /* the ELF was read (an error came later, from the layout) */
 };
 /* Converts an ELF (in memory) into an image. *out is malloc'd (caller frees). Inputs are
  * bounded: sizes and offsets are checked against elf_len. */

@@ -567,26 +567,30 @@ CLI_CMD(cmd_elf2image)
     size_t elf_len;
     if ((rc = cli_read_file(argv[1], &elf, &elf_len)))
         return rc;
-    cli_printf("Creating %s image...\n", c->name);
-    if (ram_only)
-        cli_printf("Image has only RAM segments visible. ROM segments are hidden and SHA256 "
-                   "digest is not appended.\n");
     uint8_t *img;
     size_t img_len;
     struct el_elf2image_info info;
     char why[300];
     rc = el_elf2image(elf, elf_len, &o, &img, &img_len, &info, why, sizeof(why));
     free(elf);
-    if (info.mmu_page_unsupported)
-        cli_printf("WARNING: Changing MMU page size is not supported on %s! Defaulting to "
-                   "64KB.\n",
-                   c->display);
-    if (info.mmu_page_auto)
-        cli_printf("MMU page size not specified, set to %u KB\n", info.mmu_page_auto / 1024);
-    if (info.mmu_page_warn)
-        cli_printf("Warning: App description segment is not aligned to MMU page size, probably "
-                   "linker script issue or wrong MMU page size. Try to set MMU page size "
-                   "parameter manually.\n");
+    /* esptool's order: the ELF is read before "Creating ..."; MMU notes, the RAM-only
+     * note, then merging and layout */
+    if (info.elf_read) {
+        cli_printf("Creating %s image...\n", c->name);
+        if (info.mmu_page_unsupported)
+            cli_printf("WARNING: Changing MMU page size is not supported on %s! Defaulting to "
+                       "64KB.\n",
+                       c->display);
+        if (info.mmu_page_auto)
+            cli_printf("MMU page size not specified, set to %u KB\n", info.mmu_page_auto / 1024);
+        if (info.mmu_page_warn)
+            cli_printf("Warning: App description segment is not aligned to MMU page size, "
+                       "probably linker script issue or wrong MMU page size. Try to set MMU page "
+                       "size parameter manually.\n");
+        if (ram_only)
+            cli_printf("Image has only RAM segments visible. ROM segments are hidden and SHA256 "
+                       "digest is not appended.\n");
+    }
     if (rc != EL_OK) {
         cli_fatal("%s", why[0] ? why : el_strerror(rc));
         return rc == EL_E_FORMAT ? EXIT_INPUT : cli_exit_from_err(rc);

@@ -673,6 +673,7 @@ int el_elf2image(const uint8_t *elf, size_t elf_len, const struct el_elf2image_o
     struct obuf f = {0};
     if (rc)
         goto done;
+    info->elf_read = true;
     const struct eli_img_chip *ic = eli_img_chip(o->chip);
     struct ctx c = {.o = o, .chip = o->chip, .irom_align = 65536, .why = why, .wl = whylen};
     c.entry = e.entry;
