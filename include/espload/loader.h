@@ -368,6 +368,13 @@ int el_loader_load_ram(struct el_loader *l, const struct el_ram_segment *segs, s
  * (check el_loader_baud()). EL_E_UNSUPPORTED on ports without baud control. */
 int el_loader_change_baud(struct el_loader *l, unsigned baud);
 unsigned el_loader_baud(const struct el_loader *l);
+/* espload's default speed. requested > 0: as --baud in esptool (el_loader_change_baud, only
+ * when above the current rate). requested == 0: the rate known to work on the port's USB
+ * bridge (el_port_usb_ids + el_baud_for_usb), proved by a round trip, with the reset and
+ * reconnect at 115200 of el_loader_change_baud when it fails; nothing is changed for
+ * unknown bridges or ports without USB ids. *chosen (may be NULL) gets the baud tried (0 =
+ * none). EL_OK also when the port cannot change rates (socket://): the rate stays. */
+int el_loader_auto_baud(struct el_loader *l, unsigned requested, unsigned *chosen);
 /* Default --baud for a USB bridge (CP210x, CH340, FTDI, CH9102, ...; at most 921600) or 0
  * if the bridge is unknown. */
 unsigned el_baud_for_usb(uint16_t vid, uint16_t pid);

@@ -481,6 +481,35 @@ int el_loader_change_baud(struct el_loader *l, unsigned baud)
     return EL_OK;
 }
 
+int el_loader_auto_baud(struct el_loader *l, unsigned requested, unsigned *chosen)
+{
+    if (chosen)
+        *chosen = 0;
+    if (!l)
+        return EL_E_ARG;
+    if (!l->connected)
+        return eli_fail(l, EL_E_ARG, "not connected");
+    unsigned want = requested;
+    if (!want) {
+        uint16_t vid, pid;
+        if (el_port_usb_ids(l->port, &vid, &pid) != EL_OK)
+            return EL_OK; /* no USB ids: keep the rate */
+        want = el_baud_for_usb(vid, pid);
+        if (!want || (vid == 0x303A && pid == 0x1001))
+            return EL_OK; /* unknown bridge, or USB-Serial/JTAG where the rate is virtual */
+    }
+    if (want <= el_port_get_baud(l->port))
+        return EL_OK;
+    if (chosen)
+        *chosen = want;
+    int rc = el_loader_change_baud(l, want);
+    if (rc == EL_E_UNSUPPORTED && !requested) {
+        eli_clear_error(l);
+        return EL_OK;
+    }
+    return rc;
+}
+
 unsigned el_baud_for_usb(uint16_t vid, uint16_t pid)
 {
     static const struct {

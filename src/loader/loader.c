@@ -9,6 +9,8 @@
 #include "espload/err.h"
 #include "espload/port.h"
 #include "espload/proto.h"
+#include "elsim.h"
+#include "port/port_os.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,13 +381,33 @@ static void junk_add(struct el_loader *l, uint8_t b)
     l->junk_total++;
 }
 
+/* The port's clock: the virtual device's on sim://, else the host's monotonic clock. */
+static uint64_t port_now_ms(struct el_loader *l)
+{
+    struct elsim *dev = el_port_sim_device(l->port);
+    return dev ? elsim_now_us(dev) / 1000u : eli_port_now_ms();
+}
+
 int eli_read_frame(struct el_loader *l, unsigned timeout_ms, const uint8_t **frame, size_t *len)
 {
     *frame = NULL;
     *len = 0;
     bool junk_seen = false;
+    /* bytes outside frames (boot loops, application output) do not extend the wait: only
+     * a frame in progress does, like esptool's reader that gives up on a bad packet head */
+    uint64_t deadline = port_now_ms(l) + timeout_ms;
     for (;;) {
         if (l->rx_pos >= l->rx_len) {
+            if (junk_seen && !l->dec.in_frame && port_now_ms(l) >= deadline) {
+                bool panic = junk_panic(l);
+                junk_flush_trace(l);
+                if (panic)
+                    return EL_E_DEVICE;
+                return eli_fail(l, EL_E_TIMEOUT,
+                                "Timed out waiting for packet header: only serial noise "
+                                "received (possible noise, wrong baud rate or the chip "
+                                "is not in download mode)");
+            }
             int n = el_port_read(l->port, l->rx, sizeof(l->rx), timeout_ms);
             if (n < 0)
                 return eli_fail(l, n, "serial read failed: %s", el_port_errmsg(l->port));
