@@ -177,14 +177,17 @@ int main(int argc, char **argv)
     struct el_connect_opts co;
     el_connect_opts_init(&co);
     int rc = el_loader_connect(l, &co);
+    /* the baud first (the ROM changes rates too), so the stub uploads at the fast rate */
+    unsigned tried = 0;
+    if (rc == EL_OK && strcmp(op, "chip_id"))
+        rc = el_loader_auto_baud(l, baud, &tried);
     if (rc == EL_OK && !no_stub && strcmp(op, "chip_id")) {
         rc = el_loader_run_stub(l, NULL);
         if (rc == EL_E_UNSUPPORTED)
             rc = EL_OK;
     }
-    unsigned tried = 0;
     if (rc == EL_OK && strcmp(op, "chip_id"))
-        rc = el_loader_auto_baud(l, baud, &tried);
+        rc = el_flash_set_params(l, 4u << 20); /* as write_flash's "Configuring flash size" */
     double w_op = wall();
     uint64_t m_op = dev ? elsim_now_us(dev) : 0;
     struct el_bridge_stats b0;

@@ -238,6 +238,7 @@ void el_write_opts_init_fast(struct el_write_opts *o)
     if (!o)
         return;
     el_write_opts_init(o);
+    o->compress = 1; /* the ROM inflates too: fewer bytes on the wire on both paths */
     o->compressor = EL_COMP_AUTO;
     o->skip_unchanged = true;
     o->diff_sectors = true;
