@@ -12,6 +12,9 @@
 //                             [--baud N] [--trace] [--keep DIR] [--sim-arg ARG]...
 //                             [--rom-as-is]   (rom case: esptool-js defaults, i.e. no
 //                                              SPI_ATTACH and 16 KiB blocks)
+//   node esptool-js-check.mjs --external HOST:PORT [--case ...]
+//                             (a device already in download mode behind raw TCP,
+//                              e.g. the ESP32 ROM under QEMU; no reset, no file check)
 //
 // Exit status 0 when every check passed, 1 otherwise.
 
@@ -44,10 +47,12 @@ function parseArgs(argv) {
     else if (k === "--trace") a.trace = true;
     else if (k === "--keep") a.keep = v();
     else if (k === "--sim-arg") a.simArgs.push(v());
+    else if (k === "--external") a.external = v(); // HOST:PORT of a device already running (raw mode)
     else if (k === "--rom-as-is") a.romAsIs = true; // no SPI_ATTACH, 16 KiB ROM blocks
     else throw new Error(`unknown argument ${k}`);
   }
-  if (!a.sim) throw new Error("--sim PATH is required");
+  if (!a.sim && !a.external) throw new Error("--sim PATH (or --external HOST:PORT) is required");
+  if (a.external) a.mode = "raw";
   if (!["rfc2217", "raw"].includes(a.mode)) throw new Error("--mode is rfc2217 or raw");
   for (const c of a.cases) if (!["stub", "rom"].includes(c)) throw new Error(`unknown case ${c}`);
   return a;
@@ -208,7 +213,7 @@ function makeTerminal(lines) {
 
 function makeLoader(opts, tcpPort, baudrate, lines) {
   const port = new NetSerialPort({
-    host: "127.0.0.1",
+    host: opts.host || "127.0.0.1",
     port: tcpPort,
     mode: opts.mode,
     log: (m) => console.log(`  # ${m}`),
@@ -385,7 +390,22 @@ async function caseRom(opts, simPort, lines) {
 }
 
 // ---------- main ----------
+// A device we do not control (e.g. the ESP32 ROM under QEMU, -serial tcp:...): raw
+// TCP, no reset, no flash file to compare.
+async function runExternal(opts, name) {
+  const [host, port] = opts.external.split(":");
+  opts.host = host;
+  console.log(`# case ${name} against ${opts.external} (raw, no reset)`);
+  try {
+    if (name === "stub") await caseStub(opts, Number(port), []);
+    else await caseRom(opts, Number(port), []);
+  } catch (e) {
+    check(false, `${name}: esptool-js run`, e && e.stack ? e.stack : String(e));
+  }
+}
+
 async function runCase(opts, name) {
+  if (opts.external) return runExternal(opts, name);
   const dir = opts.keep ? path.join(opts.keep, name) : fs.mkdtempSync(path.join(os.tmpdir(), `conf-${name}-`));
   fs.mkdirSync(dir, { recursive: true });
   const flashPath = path.join(dir, "flash.bin");
@@ -432,7 +452,7 @@ async function main() {
     process.exit(2);
   }
   const pkg = JSON.parse(fs.readFileSync(new URL("./node_modules/esptool-js/package.json", import.meta.url), "utf8"));
-  console.log(`# esptool-js ${pkg.version}, node ${process.version}, simulator ${opts.sim}`);
+  console.log(`# esptool-js ${pkg.version}, node ${process.version}, device ${opts.external || opts.sim}`);
   for (const c of opts.cases) await runCase(opts, c);
   console.log(`# ${passes} passed, ${failures} failed, ${todos} known difference(s) checked (TODO)`);
   process.exit(failures ? 1 : 0);
