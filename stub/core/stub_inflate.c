@@ -55,6 +55,27 @@ uint32_t stub_adler32(uint32_t adler, const uint8_t *buf, uint32_t len)
     return (b << 16) | a;
 }
 
+/* Fills the lookup table for short codes. Deflate sends Huffman codes most significant
+ * bit first into an LSB-first bit stream, so the table is indexed by the bit-reversed
+ * canonical code. */
+static void build_fast(struct stub_huff *h)
+{
+    uint32_t code = 0, idx = 0, len, k, i;
+    for (i = 0; i < (1u << STUB_INF_FAST_BITS); i++)
+        h->fast[i] = 0;
+    for (len = 1; len <= STUB_INF_FAST_BITS; len++) {
+        for (k = 0; k < h->count[len]; k++, code++) {
+            uint32_t rev = 0;
+            for (i = 0; i < len; i++)
+                rev |= ((code >> i) & 1u) << (len - 1 - i);
+            uint16_t entry = (uint16_t)((len << 9) | h->symbol[idx++]);
+            for (i = rev; i < (1u << STUB_INF_FAST_BITS); i += 1u << len)
+                h->fast[i] = entry;
+        }
+        code <<= 1;
+    }
+}
+
 /* Builds a canonical code from n code lengths. Returns <0 if over-subscribed, 0 if
  * complete (or empty), >0 if incomplete. */
 static int construct(struct stub_huff *h, const uint16_t *length, uint32_t n)
@@ -82,6 +103,7 @@ static int construct(struct stub_huff *h, const uint16_t *length, uint32_t n)
     for (sym = 0; sym < n; sym++)
         if (length[sym] != 0)
             h->symbol[offs[length[sym]]++] = (uint16_t)sym;
+    build_fast(h);
     return left;
 }
 
@@ -101,6 +123,14 @@ static int decode(const struct stub_huff *h, uint32_t bits, uint32_t avail, uint
 {
     int code = 0, first = 0, index = 0;
     uint32_t len;
+    uint32_t e = h->fast[bits & ((1u << STUB_INF_FAST_BITS) - 1u)];
+    if (e != 0) {
+        /* bits beyond avail are zero; a code needing them is not complete yet */
+        if ((e >> 9) > avail)
+            return -1;
+        *used = e >> 9;
+        return (int)(e & 0x1FFu);
+    }
     for (len = 1; len < 16; len++) {
         if (len > avail)
             return -1;

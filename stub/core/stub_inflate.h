@@ -28,9 +28,14 @@ enum stub_inf_status {
     STUB_INF_ERR_ADLER = -3   /* Adler-32 of the output does not match the trailer */
 };
 
+#define STUB_INF_FAST_BITS 9u
+
 struct stub_huff {
     uint16_t count[16];   /* number of codes of each length */
     uint16_t symbol[288]; /* symbols ordered by code */
+    /* codes of up to STUB_INF_FAST_BITS bits, indexed by the next input bits:
+     * (length << 9) | symbol, 0 = longer code (decoded bit by bit) */
+    uint16_t fast[1u << STUB_INF_FAST_BITS];
 };
 
 struct stub_inflate {
