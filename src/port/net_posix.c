@@ -20,39 +20,6 @@
 #define MSG_NOSIGNAL 0
 #endif
 
-/* Splits "host:port" or "[v6]:port" into host and port strings. */
-static int split_hostport(struct el_port *p, const char *hostport, char *host, size_t hostlen,
-                          char *port, size_t portlen)
-{
-    const char *colon;
-    size_t hl;
-
-    if (hostport[0] == '[') {
-        const char *end = strchr(hostport, ']');
-        if (!end || end[1] != ':')
-            goto bad;
-        hl = (size_t)(end - hostport - 1);
-        hostport++;
-        colon = end + 1;
-    } else {
-        colon = strrchr(hostport, ':');
-        if (!colon)
-            goto bad;
-        hl = (size_t)(colon - hostport);
-    }
-    if (hl == 0 || hl >= hostlen || strlen(colon + 1) == 0 || strlen(colon + 1) >= portlen ||
-        strspn(colon + 1, "0123456789") != strlen(colon + 1) || atol(colon + 1) <= 0 ||
-        atol(colon + 1) > 65535)
-        goto bad;
-    memcpy(host, hostport, hl);
-    host[hl] = '\0';
-    strcpy(port, colon + 1);
-    return EL_OK;
-bad:
-    return eli_port_fail(p, EL_E_ARG, "'%s' is not host:port; write e.g. socket://127.0.0.1:5555",
-                         hostport);
-}
-
 static int wait_fd(int fd, short events, unsigned timeout_ms)
 {
     struct pollfd pfd = {.fd = fd, .events = events};
@@ -120,7 +87,7 @@ int eli_net_connect(struct el_port *p, const char *hostport, unsigned timeout_ms
     int rc, fd = -1, last = ECONNREFUSED;
 
     *sock = -1;
-    rc = split_hostport(p, hostport, host, sizeof host, port, sizeof port);
+    rc = eli_net_split_hostport(p, hostport, host, sizeof host, port, sizeof port);
     if (rc)
         return rc;
     rc = getaddrinfo(host, port, &hints, &res);

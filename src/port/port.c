@@ -261,6 +261,39 @@ void *el_port_sim_device(struct el_port *p)
     return p->ops->sim_device(p);
 }
 
+/* Splits "host:port" or "[v6]:port" into host and port strings. */
+int eli_net_split_hostport(struct el_port *p, const char *hostport, char *host, size_t hostlen,
+                           char *port, size_t portlen)
+{
+    const char *colon;
+    size_t hl;
+
+    if (hostport[0] == '[') {
+        const char *end = strchr(hostport, ']');
+        if (!end || end[1] != ':')
+            goto bad;
+        hl = (size_t)(end - hostport - 1);
+        hostport++;
+        colon = end + 1;
+    } else {
+        colon = strrchr(hostport, ':');
+        if (!colon)
+            goto bad;
+        hl = (size_t)(colon - hostport);
+    }
+    if (hl == 0 || hl >= hostlen || strlen(colon + 1) == 0 || strlen(colon + 1) >= portlen ||
+        strspn(colon + 1, "0123456789") != strlen(colon + 1) || atol(colon + 1) <= 0 ||
+        atol(colon + 1) > 65535)
+        goto bad;
+    memcpy(host, hostport, hl);
+    host[hl] = '\0';
+    strcpy(port, colon + 1);
+    return EL_OK;
+bad:
+    return eli_port_fail(p, EL_E_ARG, "'%s' is not host:port; write e.g. socket://127.0.0.1:5555",
+                         hostport);
+}
+
 void el_port_list_free(char **names)
 {
     if (!names)

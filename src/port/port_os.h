@@ -18,6 +18,9 @@ uint64_t eli_port_now_ms(void);
 void eli_port_real_sleep_ms(unsigned ms);
 
 /* --- TCP (net_*.c). A socket handle is an intptr_t; -1 means none. --- */
+/* Splits "host:port" or "[v6]:port" (port.c); EL_E_ARG with a message when malformed. */
+int eli_net_split_hostport(struct el_port *p, const char *hostport, char *host, size_t hostlen,
+                           char *port, size_t portlen);
 /* Connects to "host:port" ("[v6addr]:port" also works) within timeout_ms and sets TCP_NODELAY.
  * Failures set p->errmsg to "<cause>; <fix>" and return EL_E_ARG (malformed), EL_E_PORT
  * (refused, unknown host, unreachable) or EL_E_TIMEOUT. */

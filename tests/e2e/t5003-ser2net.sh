@@ -27,7 +27,17 @@ start_sim() {
     return 1
 }
 
-start_sim "$T/sim" --download-mode --pty --pty-link "$T/tty" || exit 1
+# each case starts from a fresh device waiting in download mode (ser2net opens the pty link
+# anew for every connection)
+fresh_sim() {
+    if [ -n "${SIM_PID:-}" ]; then
+        kill "$SIM_PID" 2>/dev/null
+        wait "$SIM_PID" 2>/dev/null
+    fi
+    start_sim "$T/sim" --download-mode --pty --pty-link "$T/tty" || exit 1
+}
+SIM_PID=
+fresh_sim
 port=$(free_port)
 cat >"$T/ser2net.yaml" <<YAML
 connection: &esp
@@ -58,16 +68,19 @@ run "$ESPLOAD" --port "$url" --before no_reset --after no_reset chip_id
 expect_rc 0 "chip_id through ser2net without reset"
 expect_out "Chip is ESP32" "chip identified through ser2net"
 
+fresh_sim
 run "$ESPLOAD" --port "$url?ign_set_control" chip_id
 expect_rc 0 "default reset with ?ign_set_control (lines cannot cross the pty; ignored)"
 expect_out "MAC: 30:ae:a4:80:55:e0" "MAC read through ser2net"
 
+fresh_sim
 run "$ESPLOAD" --port "$url?timeout=0.5" --connect-attempts 1 chip_id
 expect_rc 5 "default reset waiting for SET-CONTROL answers fails"
 expect_out "did not confirm the DTR change" "unanswered DTR change reported"
 expect_out "ign_set_control" "fix named"
 
 # SET-BAUDRATE through ser2net reaches the pty's termios, which the simulator follows
+fresh_sim
 run "$ESPLOAD" --port "$url" --before no_reset --after no_reset --baud 460800 read_flash 0 0x1000 "$T/rf.bin"
 expect_rc 0 "read_flash at 460800 through ser2net"
 expect_out "Changed." "baud change through ser2net"
