@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Conformance: drives the virtual ESP32 (espload-sim) with esptool-js 0.7.0 (npm)
 # through its RFC 2217 endpoint: reset into the bootloader, detect, upload
-# esptool-js's stub, change baud, write/verify/read 1 MB; and a ROM-only session.
+# esptool-js's stub, change baud, write/verify/read 1 MB; and a ROM-only session;
+# then the stub session once more with the device's timing model on.
 # See docs/CONFORMANCE.md. Needs node (>= 18.20) and npm; fails when they are missing.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -30,4 +31,7 @@ npm ci --no-audit --no-fund --loglevel=error >"$log" 2>&1 || {
     fail "npm ci failed in tests/conformance"
 }
 rm -f "$log"
-exec node esptool-js-check.mjs --sim "$sim" --case all --mode rfc2217
+# instant device first, then the stub session again with the device's timing model on
+# (wire time at each baud, flash and CPU time: real-time over the network endpoint)
+node esptool-js-check.mjs --sim "$sim" --case all --mode rfc2217
+node esptool-js-check.mjs --sim "$sim" --case stub --mode rfc2217 --sim-arg --timing
