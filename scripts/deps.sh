@@ -5,7 +5,8 @@ set -e
 PKGS="build-essential cmake pkg-config clang clang-format zlib1g-dev libdeflate-dev libzopfli-dev \
 libcmocka-dev libmd-dev libdw-dev libelf-dev ser2net socat \
 gcc-xtensa-lx106 gcc-riscv64-unknown-elf libclang-rt-14-dev qemu-user \
-gcc-mingw-w64-x86-64 libz-mingw-w64-dev wine wine64"
+gcc-mingw-w64-x86-64 libz-mingw-w64-dev wine wine64 \
+picolibc-xtensa-lx106-elf firmware-microbit-micropython"
 missing=""
 # node and npm may come from elsewhere than Debian; only ask for them when absent
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
