@@ -1,0 +1,74 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Runs espload with its built-in ESP32 stub against the ESP32 mask ROM under QEMU
+# (Espressif's ESP32 machine for qemu-system-xtensa, which carries the ECO3 ROM). Not part
+# of `make test`: that QEMU is not a Debian package. Usage:
+#   QEMU=/path/to/qemu-system-xtensa QEMU_BIOS=/path/to/pc-bios sh stub/tests/esp32-qemu.sh [BUILD_DIR]
+# Checks: stub upload and OHAI on the real ROM, flash ID through the stub, compressed and
+# plain writes with MD5 verification (blank and dirty flash), READ_FLASH read-back,
+# ERASE_REGION, SYNC detecting the running stub, FLASH_END(0) returning to the ROM loader.
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bdir=${1:-${EL_BUILDDIR:-$root/build}}
+: "${QEMU:?set QEMU to qemu-system-xtensa with the esp32 machine}"
+: "${QEMU_BIOS:?set QEMU_BIOS to the directory holding esp32-v3-rom.bin}"
+E=$bdir/espload
+[ -x "$E" ] || { echo "esp32-qemu: $E not built" >&2; exit 1; }
+tmp=$(mktemp -d)
+port=$((47000 + $$ % 900))
+qpid=
+cleanup() {
+    [ -n "$qpid" ] && kill "$qpid" 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+fail() {
+    echo "esp32-qemu: FAIL: $*" >&2
+    exit 1
+}
+ok() { echo "esp32-qemu: ok: $*"; }
+
+head -c $((4 << 20)) /dev/zero | tr '\0' '\377' >"$tmp/flash.bin"
+"$QEMU" -nographic -machine esp32 -L "$QEMU_BIOS" \
+    -drive file="$tmp/flash.bin",if=mtd,format=raw \
+    -global driver=esp32.gpio,property=strap_mode,value=0x0f \
+    -serial tcp:127.0.0.1:$port,server,nowait -monitor none >"$tmp/qemu.log" 2>&1 &
+qpid=$!
+sleep 2
+P="--chip esp32 --port socket://127.0.0.1:$port --before no_reset"
+run() { timeout 600 "$E" $P "$@" >"$tmp/out" 2>&1; }
+
+run --after no_reset_stub flash_id || fail "flash_id: $(tail -3 "$tmp/out")"
+grep -q "Stub running" "$tmp/out" || fail "stub did not start"
+grep -q "Detected flash size" "$tmp/out" || fail "no flash ID through the stub"
+ok "stub uploaded and running on the ROM; $(grep Manufacturer "$tmp/out")"
+
+head -c 300000 /dev/urandom >"$tmp/rnd.bin"
+(cat "$root"/stub/core/*.c "$root"/docs/*.md; head -c 100000 /dev/zero | tr '\0' '\377') >"$tmp/txt.bin"
+run --after no_reset_stub write_flash 0x10000 "$tmp/txt.bin" 0x100000 "$tmp/rnd.bin" ||
+    fail "write_flash: $(tail -3 "$tmp/out")"
+grep -q "Stub is already running\|Stub flasher is already running" "$tmp/out" ||
+    fail "SYNC did not detect the running stub"
+[ "$(grep -c "Hash of data verified" "$tmp/out")" = 2 ] || fail "hash not verified"
+ok "SYNC found the stub; write_flash (blank flash) verified"
+run --after no_reset_stub write_flash 0x10000 "$tmp/txt.bin" || fail "rewrite"
+grep -q "Hash of data verified" "$tmp/out" || fail "rewrite not verified"
+ok "compressed rewrite over written flash verified"
+run --after no_reset_stub read_flash 0x100000 300000 "$tmp/back.bin" || fail "read_flash"
+cmp -s "$tmp/back.bin" "$tmp/rnd.bin" || fail "read_flash data differs"
+ok "read_flash returns the written data"
+run --after no_reset_stub erase_region 0x100000 0x10000 || fail "erase_region"
+run --after no_reset_stub read_flash 0x100000 0x11000 "$tmp/back2.bin" || fail "read_flash 2"
+head -c $((0x10000)) /dev/zero | tr '\0' '\377' >"$tmp/ff.bin"
+head -c $((0x10000)) "$tmp/back2.bin" | cmp -s - "$tmp/ff.bin" || fail "region not erased"
+tail -c $((0x1000)) "$tmp/back2.bin" >"$tmp/b2tail"
+dd if="$tmp/rnd.bin" bs=4096 skip=16 count=1 2>/dev/null | cmp -s - "$tmp/b2tail" ||
+    fail "erase_region went past its end"
+ok "erase_region erased exactly its region"
+run --after no_reset flash_id || fail "flash_id, after no_reset"
+grep -q "Staying in bootloader" "$tmp/out" || fail "did not leave the stub"
+sleep 1
+run --after no_reset_stub flash_id || fail "reconnect after leaving the stub"
+grep -q "Uploading stub" "$tmp/out" || fail "the ROM loader did not answer after FLASH_END(0)"
+ok "FLASH_END(0) returned to the ROM loader"
+echo "esp32-qemu: all checks passed"
