@@ -81,16 +81,17 @@ static void note(struct mon *m, const char *fmt, ...)
 
 static void stamp(void)
 {
-    struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
-    time_t t = ts.tv_sec;
+    long long sec;
+    int ms;
+    mon_wallclock(&sec, &ms);
+    time_t t = (time_t)sec;
     struct tm *tm = localtime(&t);
     char buf[32];
     if (tm)
-        snprintf(buf, sizeof buf, "[%02d:%02d:%02d.%03ld] ", tm->tm_hour, tm->tm_min, tm->tm_sec,
-                 ts.tv_nsec / 1000000);
+        snprintf(buf, sizeof buf, "[%02d:%02d:%02d.%03d] ", tm->tm_hour, tm->tm_min, tm->tm_sec,
+                 ms);
     else
-        snprintf(buf, sizeof buf, "[%lld] ", (long long)t);
+        snprintf(buf, sizeof buf, "[%lld.%03d] ", sec, ms);
     out_bytes(buf, strlen(buf));
 }
 

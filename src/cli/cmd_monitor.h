@@ -24,6 +24,8 @@ void mon_console_restore(void);
 /* Reads keys/bytes without blocking longer than wait_ms. Returns the count, 0 when nothing
  * is there, -1 at end of input. */
 int mon_console_read(unsigned char *buf, size_t cap, unsigned wait_ms);
+/* Wall-clock time: seconds since the epoch and milliseconds (for --timestamps). */
+void mon_wallclock(long long *sec, int *ms);
 /* True when stdin is a terminal (console). */
 bool mon_stdin_is_tty(void);
 /* True once SIGINT/SIGTERM (or the console's close) asked to stop. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cmd_monitor.h"
@@ -115,4 +116,12 @@ bool mon_console_interrupted(void)
 bool mon_stdin_is_tty(void)
 {
     return isatty(STDIN_FILENO) != 0;
+}
+
+void mon_wallclock(long long *sec, int *ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    *sec = (long long)ts.tv_sec;
+    *ms = (int)(ts.tv_nsec / 1000000);
 }

@@ -110,3 +110,14 @@ bool mon_stdin_is_tty(void)
     HANDLE h = GetStdHandle(STD_INPUT_HANDLE);
     return h != INVALID_HANDLE_VALUE && GetConsoleMode(h, &mode);
 }
+
+void mon_wallclock(long long *sec, int *ms)
+{
+    FILETIME ft;
+    GetSystemTimeAsFileTime(&ft);
+    unsigned long long t = ((unsigned long long)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
+    t /= 10000; /* ms since 1601 */
+    t -= 11644473600000ULL;
+    *sec = (long long)(t / 1000);
+    *ms = (int)(t % 1000);
+}
