@@ -66,12 +66,13 @@ void cli_ctx_close(struct cli_ctx *ctx)
 /* ---- events, progress, trace ---- */
 
 static struct {
-    bool detecting;      /* "Detecting chip type..." is open on the line */
-    double trace_t0;     /* first trace stamp */
-    double trace_last;   /* previous trace stamp */
-    double xfer_t0;      /* first progress report of the current transfer */
-    double xfer_t1;      /* last progress report of the current transfer */
-    const char *curfile; /* file being written, for messages */
+    bool detecting;          /* "Detecting chip type..." is open on the line */
+    double trace_t0;         /* first trace stamp */
+    double trace_last;       /* previous trace stamp */
+    double xfer_t0;          /* first progress report of the current transfer */
+    double xfer_t1;          /* last progress report of the current transfer */
+    const char *curfile;     /* file being written, for messages */
+    bool soft_reset_refused; /* --after soft-reset from the stub */
 } ses;
 
 void cli_xfer_begin(const char *file)
@@ -163,8 +164,7 @@ static void on_event(void *user, const struct el_event *ev)
             cli_printf("Enabling default SPI flash mode...\n");
         else if (ev->b == 1)
             cli_printf("Attaching flash from eFuses' SPI pads configuration(%s)...\n", s);
-        else
-            cli_printf("Configuring SPI flash mode (%s)...\n", s);
+        /* b == 2 (--spi-connection): printed by the command, with esptool's text */
         break;
     case EL_EV_COMPRESSED:
         cli_printf("Compressed %lld bytes to %lld...\n", (long long)ev->a, (long long)ev->b);
@@ -200,6 +200,8 @@ static void on_event(void *user, const struct el_event *ev)
         cli_printf("Staying in flasher stub.\n");
         break;
     case EL_EV_SOFT_RESET_UNSUPPORTED:
+        ses.soft_reset_refused = true; /* esptool: a fatal error (cli_after) */
+        break;
     case EL_EV_WATCHDOG_UNSUPPORTED:
         cli_warn("%s\n", ev->text);
         break;
@@ -663,7 +665,7 @@ int cli_connect(struct cli_ctx *ctx, struct el_loader **out)
                 return cli_fail(ctx, rc, "cannot use the stub directory");
             rc = el_loader_run_stub(ctx->loader, NULL);
             if (rc != EL_OK && rc != EL_E_UNSUPPORTED)
-                return cli_fail(ctx, rc, "Failed to start the flasher stub");
+                return cli_fail(ctx, rc, NULL);
         }
     }
     ctx->stub = el_loader_is_stub(ctx->loader);
@@ -700,8 +702,14 @@ int cli_after(struct cli_ctx *ctx)
     enum el_after a = EL_AFTER_HARD_RESET;
     if (el_after_parse(ctx->opts.after, &a) != EL_OK)
         a = EL_AFTER_HARD_RESET;
+    ses.soft_reset_refused = false;
     int rc = el_loader_after(ctx->loader, a);
     if (rc != EL_OK)
         return cli_fail(ctx, rc, "cannot leave the bootloader");
+    if (ses.soft_reset_refused) {
+        cli_fatal("Soft resetting is currently only supported on ESP8266; use --after hard-reset, "
+                  "or --no-stub for a soft reset from the ROM loader");
+        return EXIT_UNSUPPORTED;
+    }
     return 0;
 }

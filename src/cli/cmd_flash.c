@@ -75,18 +75,22 @@ static uint32_t size_arg_bytes(const char *s)
     return 0;
 }
 
-/* --spi-connection: SPI, HSPI or CLK,Q,D,HD,CS. Returns 0 and *value, or EXIT_USAGE. */
-static int parse_spi_conn(const char *prog, const char *s, long *value)
+/* --spi-connection: SPI, HSPI or CLK,Q,D,HD,CS. Returns 0 and *value (and esptool's text
+ * for it), or EXIT_USAGE. */
+static int parse_spi_conn(const char *prog, const char *s, long *value, char *text, size_t cap)
 {
     *value = -1;
+    text[0] = 0;
     if (!s)
         return 0;
     if (!strcasecmp(s, "SPI")) {
         *value = 0;
+        snprintf(text, cap, "SPI");
         return 0;
     }
     if (!strcasecmp(s, "HSPI")) {
         *value = 1;
+        snprintf(text, cap, "HSPI");
         return 0;
     }
     unsigned pins[5];
@@ -121,6 +125,8 @@ static int parse_spi_conn(const char *prog, const char *s, long *value)
     if (el_flash_spi_pins(pins[0], pins[1], pins[2], pins[3], pins[4], &v) != EL_OK)
         return cli_usage_error(prog, "argument --spi-connection: pins %s are out of range", s);
     *value = (long)v;
+    snprintf(text, cap, "CLK:%u, Q:%u, D:%u, HD:%u, CS:%u", pins[0], pins[1], pins[2], pins[3],
+             pins[4]);
     return 0;
 }
 
@@ -135,7 +141,8 @@ static int flash_prepare(struct cli_ctx *ctx, const char *prog, const struct fla
     if (effective)
         *effective = 0;
     long spi = -1;
-    int rc = parse_spi_conn(prog, fa ? fa->spi_conn : NULL, &spi);
+    char spitext[64];
+    int rc = parse_spi_conn(prog, fa ? fa->spi_conn : NULL, &spi, spitext, sizeof(spitext));
     if (rc)
         return rc;
     struct el_loader *l;
@@ -144,6 +151,8 @@ static int flash_prepare(struct cli_ctx *ctx, const char *prog, const struct fla
     *lp = l;
     const struct el_chip_info *ci = cli_chip_info(ctx);
     bool sdm = ci && ci->secure_download;
+    if (spi >= 0)
+        cli_printf("Configuring SPI flash mode (%s)...\n", spitext);
     rc = el_flash_attach(l, spi);
     if (rc != EL_OK)
         return cli_fail(ctx, rc, "cannot attach the SPI flash");
