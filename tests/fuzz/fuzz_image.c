@@ -53,6 +53,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t hstart;
     if (el_ihex_decode((const char *)d, n, &hex, &hlen, &hstart, why, sizeof(why)) == EL_OK)
         free(hex);
+    /* merge the input split in two, in every output format */
+    size_t half = n / 2;
+    struct el_merge_input mi[2] = {
+        {0x1000, d, half, "a"},
+        {0x1000 + (uint32_t)((half + 0xFFF) & ~(size_t)0xFFF), d + half, n - half, "b"}};
+    for (int fmt = 0; fmt < 3; fmt++) {
+        struct el_merge_opts mo = {.chip = chip ? chip : EL_CHIP_ESP32,
+                                   .format = (enum el_merge_format)fmt,
+                                   .flash_mode = 3,
+                                   .flash_freq = EL_IMG_KEEP,
+                                   .flash_size = 1,
+                                   .chunk_size = (uint32_t)(n % 2 ? 256 : 0)};
+        uint8_t *mo_out;
+        size_t mo_len, nn;
+        struct el_merge_note notes[4];
+        if (el_merge(mi, 2, &mo, &mo_out, &mo_len, notes, 4, &nn, why, sizeof(why)) == EL_OK)
+            free(mo_out);
+    }
     struct el_preflight_target t = {.chip = chip ? chip : EL_CHIP_ESP32,
                                     .chip_rev_full = 100,
                                     .flash_size = 4u << 20,
