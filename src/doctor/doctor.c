@@ -246,9 +246,18 @@ static void copy_str(char *dst, size_t cap, const char *src, size_t n)
     dst[n] = '\0';
 }
 
+/* Case-insensitive strstr (portable: strcasestr is a GNU extension). needle is lowercase. */
 static const char *find_ci(const char *hay, const char *needle)
 {
-    return strcasestr(hay, needle);
+    char first[3] = {needle[0], (char)toupper((unsigned char)needle[0]), '\0'};
+    for (const char *p = strpbrk(hay, first); p; p = strpbrk(p + 1, first)) {
+        size_t i = 1;
+        while (needle[i] && tolower((unsigned char)p[i]) == needle[i])
+            i++;
+        if (!needle[i])
+            return p;
+    }
+    return NULL;
 }
 
 /* Parses "0x<hex>" (or bare hex when need_prefix is false) at s. */
@@ -880,8 +889,8 @@ static void on_idf(struct el_doctor *d, char level, const char *tag, const char 
     if (strncmp(tag, "flash_encrypt", 13) == 0 || find_ci(msg, "flash encryption")) {
         if (level == 'E' || strstr(msg, "Encryption flash contents failed")) {
             note(d, EL_DOC_FLASH_ENCRYPTION, EL_DOC_SEV_ERROR, line, &first);
-        } else if (find_ci(msg, "encryption is enabled") || find_ci(msg, "mode is DEVELOPMENT") ||
-                   find_ci(msg, "mode is RELEASE")) {
+        } else if (find_ci(msg, "encryption is enabled") || find_ci(msg, "mode is development") ||
+                   find_ci(msg, "mode is release")) {
             d->fe_enabled = true;
         }
         return;
