@@ -219,9 +219,10 @@ void eli_stub_rx(struct elsim *d, uint8_t b, uint64_t t)
         d->stub_run_pending = false;
         eli_stub_free(d);
         if (entry == 0) {
-            /* software system reset: strapping pins are sampled again */
-            d->io0 = !(d->dtr && !d->rts);
-            eli_sim_restart(d, 0x03, d->cpu);
+            /* software system reset (rst:0x3): the strapping pins stay latched from the last
+             * chip reset, so a chip reset into download mode returns to the ROM loader
+             * (esptool --after no_reset relies on this) */
+            eli_sim_reboot(d, 0x03, d->cpu);
         } else {
             d->state = ELSIM_ST_APP;
         }

@@ -198,6 +198,24 @@ static void test_sim_stub__security_info(void **state)
     elsim_free(d);
 }
 
+static void test_sim_stub__reboot_back_to_rom(void **state)
+{
+    (void)state;
+    /* esptool --after no_reset with the stub: FLASH_BEGIN(0,0) + FLASH_END(reboot) */
+    struct elsim *d = start_stub("esp32", 0x400BE000, 0x3FFDEBA8);
+    st_cmd_words(d, EL_OP_FLASH_BEGIN, 4, 0, 0, 0x4000, 0);
+    assert_int_equal(stub_status(d, EL_OP_FLASH_BEGIN, NULL, NULL, NULL), 0);
+    st_cmd_words(d, EL_OP_FLASH_END, 1, 0);
+    struct st_frames fr;
+    st_collect(d, 0, &fr);
+    assert_int_equal(fr.n, 1);
+    assert_non_null(strstr(fr.text, "rst:0x3 (SW_RESET),boot:0x3 (DOWNLOAD_BOOT"));
+    assert_non_null(strstr(fr.text, "waiting for download"));
+    st_frames_free(&fr);
+    assert_string_equal(elsim_state_name(d), "rom");
+    elsim_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_sim_stub__baud_change),
         cmocka_unit_test(test_sim_stub__erase_and_read_flash),
         cmocka_unit_test(test_sim_stub__security_info),
+        cmocka_unit_test(test_sim_stub__reboot_back_to_rom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
