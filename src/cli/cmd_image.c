@@ -389,6 +389,26 @@ CLI_CMD(cmd_image_info)
         free(d);
         return EXIT_INPUT;
     }
+    if (d[0] != EL_IMAGE_MAGIC && parts) {
+        /* a flash dump or a merged image from 0x0 (0xFF before the bootloader): describe
+         * the parts only; the chip comes from --chip or the bootloader's header */
+        enum el_chip_id pc = c ? c->id : EL_CHIP_UNKNOWN;
+        static const uint32_t boots[] = {0x1000, 0x0, 0x2000};
+        for (size_t i = 0; !pc && i < 3; i++) {
+            if (boots[i] + 24 <= len && d[boots[i]] == EL_IMAGE_MAGIC) {
+                const struct el_chip *bc = el_chip_by_image_id(d[boots[i] + 12]);
+                if (bc && bc->bootloader_offset == boots[i])
+                    pc = bc->id;
+            }
+        }
+        if (pc) {
+            if (!c)
+                cli_printf("Detected image type: %s\n", el_chip_by_id(pc)->display);
+            info_flash_parts(d, len, pc, (uint32_t)pt_off);
+            free(d);
+            return EXIT_OK;
+        }
+    }
     if (d[0] != EL_IMAGE_MAGIC) {
         cli_fatal(v5 ? "This is not a valid image (invalid magic number: 0x%x)."
                      : "This is not a valid image (invalid magic number: 0x%x)",

@@ -86,4 +86,12 @@ expect_out "File byte 0 is flash address 0x1000" "base found from the table posi
 expect_out "0x00008000  partition table" "table found"
 expect_out "0x00010000  app             factory" "app found"
 expect_out "project 'espload-test'" "app descriptor of the app"
+# the whole merged image from 0x0 starts with 0xFF: --parts still describes it
+run "$ESPLOAD" image_info --parts "$T/merged.bin"
+expect_rc 0 "image_info --parts on a file starting with 0xFF"
+expect_out "Detected image type: ESP32" "chip from the bootloader at 0x1000"
+expect_out "File byte 0 is flash address 0x0" "base 0x0"
+expect_out "0x00001000  bootloader" "bootloader found"
+run "$ESPLOAD" image_info "$T/merged.bin"
+expect_rc 3 "without --parts: not an image, like esptool"
 done_testing
