@@ -1144,7 +1144,7 @@ static void process_line(struct el_doctor *d, char *raw)
         d->cur.rom_fail = true;
         known = true;
     }
-    if (find_ci(s, "secure boot check fail")) {
+    if (strstr(s, "ecure boot check fail")) { /* [Ss]ecure */
         note(d, EL_DOC_SECURE_BOOT, EL_DOC_SEV_ERROR, s, &first);
         d->cur.rom_fail = true;
         known = true;
