@@ -421,10 +421,14 @@ CLI_CMD(cmd_image_info)
         chip = c->id;
     } else {
         if (len < 24 || d[23] > 1 || !el_chip_by_image_id(d[12])) {
-            cli_fatal("cannot tell the chip from the image's extended header (chip id %u): "
-                      "ESP8266 images are not supported; pass --chip if this is an ESP32-family "
-                      "image",
-                      len >= 14 ? (unsigned)(d[12] | d[13] << 8) : 0u);
+            if (len >= 24 && d[23] <= 1)
+                cli_fatal("the image is for chip id %u, which espload does not support (it "
+                          "supports %s); pass --chip to read it anyway",
+                          d[12], el_chip_names());
+            else
+                cli_fatal("this looks like an ESP8266 image (no ESP32-family extended header); "
+                          "ESP8266 images are not supported, pass --chip if it is an ESP32-family "
+                          "image");
             free(d);
             return EXIT_INPUT;
         }
