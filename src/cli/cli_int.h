@@ -177,6 +177,11 @@ struct cli_region {
 };
 int cli_load_regions(const char *prog, char **pos, int npos, struct cli_region **out, size_t *n);
 void cli_free_regions(struct cli_region *r, size_t n);
+/* Intel HEX text to the binary image from address base up to the highest address written
+ * (gaps 0xFF, data below base dropped), as esptool converts .hex inputs. false if text is not
+ * valid Intel HEX (then nothing is allocated). */
+bool cli_ihex_to_bin(const uint8_t *text, size_t len, uint32_t base, uint8_t **out,
+                     size_t *out_len);
 /* Hex MD5 of data (lowercase, 33 bytes with NUL). */
 void cli_md5_hex(const uint8_t *data, size_t len, char out[33]);
 /* "4MB", "512KB" for a size in bytes. */

@@ -492,10 +492,6 @@ static int connect_on_port(struct cli_ctx *ctx, bool quiet_fail)
     co.attempts = ctx->opts.connect_attempts;
     const struct el_chip *want = el_chip_by_name(ctx->opts.chip);
     co.chip = want ? want->id : EL_CHIP_UNKNOWN;
-    if (co.before == EL_BEFORE_NO_RESET_NO_SYNC && !want) {
-        cli_fatal("--before no-reset-no-sync needs an explicit --chip; add e.g. --chip esp32");
-        return EXIT_USAGE;
-    }
     if (co.before == EL_BEFORE_NO_RESET || co.before == EL_BEFORE_NO_RESET_NO_SYNC)
         cli_printf("WARNING: Pre-connection option \"%s\" was selected. Connection may fail if "
                    "the chip is not in bootloader or flasher stub mode.\n",

@@ -94,6 +94,115 @@ int cli_write_file(const char *path, const uint8_t *data, size_t len)
     return 0;
 }
 
+static int hexval(const char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 2; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v |= c - 'A' + 10;
+        else
+            return -1;
+    }
+    return v;
+}
+
+/* One pass over Intel HEX text: with out == NULL finds the highest address written; else
+ * copies data records at or above base into out (cap bytes). Returns false on any
+ * malformed record (bad digit, length, checksum, or no end record). */
+static bool ihex_pass(const uint8_t *text, size_t len, uint32_t base, uint64_t *max_end,
+                      uint8_t *out, size_t cap)
+{
+    uint32_t upper = 0;
+    size_t i = 0;
+    bool eof = false;
+    *max_end = 0;
+    while (i < len && !eof) {
+        while (i < len && (text[i] == '\r' || text[i] == '\n' || text[i] == ' ' || text[i] == '\t'))
+            i++;
+        if (i >= len)
+            break;
+        if (text[i] != ':')
+            return false;
+        const char *r = (const char *)text + i + 1;
+        size_t avail = len - i - 1;
+        if (avail < 10)
+            return false;
+        int n = hexval(r);
+        if (n < 0 || avail < (size_t)(10 + 2 * n))
+            return false;
+        uint8_t rec[4 + 255 + 1];
+        unsigned sum = 0;
+        for (int k = 0; k < n + 5; k++) {
+            int v = hexval(r + 2 * k);
+            if (v < 0)
+                return false;
+            rec[k] = (uint8_t)v;
+            sum += (unsigned)v;
+        }
+        if (sum & 0xFF)
+            return false;
+        uint32_t off = ((uint32_t)rec[1] << 8) | rec[2];
+        switch (rec[3]) {
+        case 0x00: {
+            uint64_t a = (uint64_t)upper + off;
+            if (a + (uint64_t)n > 0x100000000ull)
+                return false;
+            if (a + (uint64_t)n > *max_end)
+                *max_end = a + (uint64_t)n;
+            for (int k = 0; k < n && out; k++)
+                if (a + (uint64_t)k >= base && a + (uint64_t)k - base < cap)
+                    out[a + (uint64_t)k - base] = rec[4 + k];
+            break;
+        }
+        case 0x01:
+            eof = true;
+            break;
+        case 0x02:
+            if (n != 2)
+                return false;
+            upper = (((uint32_t)rec[4] << 8) | rec[5]) << 4;
+            break;
+        case 0x04:
+            if (n != 2)
+                return false;
+            upper = (((uint32_t)rec[4] << 8) | rec[5]) << 16;
+            break;
+        case 0x03:
+        case 0x05:
+            break; /* start addresses: not data */
+        default:
+            return false;
+        }
+        i += 1 + 10 + 2 * (size_t)n;
+    }
+    return eof;
+}
+
+bool cli_ihex_to_bin(const uint8_t *text, size_t len, uint32_t base, uint8_t **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    uint64_t end;
+    if (len == 0 || text[0] != ':' || !ihex_pass(text, len, base, &end, NULL, 0) || end <= base ||
+        end - base > CLI_MAX_FILE)
+        return false;
+    size_t n = (size_t)(end - base);
+    uint8_t *buf = malloc(n);
+    if (!buf)
+        return false;
+    memset(buf, 0xFF, n);
+    ihex_pass(text, len, base, &end, buf, n);
+    *out = buf;
+    *out_len = n;
+    return true;
+}
+
 static int region_cmp(const void *a, const void *b)
 {
     const struct cli_region *x = a, *y = b;
@@ -139,6 +248,15 @@ int cli_load_regions(const char *prog, char **pos, int npos, struct cli_region *
         if (rc) {
             cli_free_regions(r, cnt);
             return rc;
+        }
+        /* Intel HEX input becomes the binary from the given address up, like esptool; a file
+         * that merely starts with ':' stays as it is */
+        uint8_t *bin;
+        size_t blen;
+        if (cli_ihex_to_bin(r[i].data, r[i].len, r[i].addr, &bin, &blen)) {
+            free(r[i].data);
+            r[i].data = bin;
+            r[i].len = blen;
         }
         if ((uint64_t)r[i].addr + r[i].len > 0x100000000ull) {
             cli_fatal("'%s' (%zu bytes) at 0x%08x goes past the 4 GB address space; check the "

@@ -54,6 +54,26 @@ e write_flash --no-skip 0x20000 "$T/part.bin"
 expect_rc 0 "--no-skip accepted"
 expect_out "Writing at" "--no-skip writes"
 
+# Intel HEX input (esptool converts it to binary from the given address)
+head -c 3000 "$T/part.bin" >"$T/small.bin"
+od -An -v -tu1 "$T/small.bin" | awk '
+    function hx(v) { return sprintf("%02X", v) }
+    { for (i = 1; i <= NF; i++) b[n++] = $i }
+    END {
+        base = 262144; printf ":02000004%04X%s\n", int(base / 65536), hx((256 - (2 + 4 + int(base / 65536) % 256 + int(base / 16777216))) % 256)
+        for (o = 0; o < n; o += 16) {
+            c = n - o < 16 ? n - o : 16; s = c + int(o / 256) + o % 256; line = ""
+            for (k = 0; k < c; k++) { line = line hx(b[o + k]); s += b[o + k] }
+            printf ":%s%04X00%s%s\n", hx(c), o, line, hx((256 - s % 256) % 256)
+        }
+        print ":00000001FF"
+    }' >"$T/small.hex"
+e write_flash 0x40000 "$T/small.hex"
+expect_rc 0 "write_flash of an Intel HEX file"
+expect_out "Wrote 3000 bytes" "hex converted to 3000 bytes"
+e read_flash 0x40000 3000 "$T/small.back"
+expect_same_file "$T/small.back" "$T/small.bin" "hex data landed at its address"
+
 e write_flash --encrypt 0x20000 "$T/part.bin"
 expect_rc 10 "--encrypt refused"
 expect_out "not supported" "--encrypt message"
@@ -70,20 +90,21 @@ expect_rc 3 "ESPLOAD_STUB_DIR with a malformed stub"
 ESPLOAD_STUB_DIR="$T/stubs" run "$ESPLOAD" --chip esp32 --port "$PORT" --no-stub read_mac
 expect_rc 0 "--no-stub ignores the stub directory"
 
-# a stub left running is used as is, even without syncing
+# --before no_reset_no_sync: a loader is assumed to be listening already (pass-through setups)
 P=$(free_port)
 bg "$ESPLOAD_SIM" --chip esp32 --flash "$T/board2.bin" --tcp "127.0.0.1:$P" --download-mode \
     --quiet
 sleep 1
-run "$ESPLOAD" --chip esp32 --port "socket://127.0.0.1:$P" --after no_reset_stub read_mac
-expect_rc 0 "stub uploaded and left running"
-expect_out "Staying in flasher stub." "stub left running"
-run "$ESPLOAD" --chip esp32 --port "socket://127.0.0.1:$P" --before no_reset_no_sync \
-    --after no_reset_stub write_flash -z 0x1000 "$T/part.bin"
-expect_rc 0 "--before no_reset_no_sync with the stub running"
-expect_no_out "Uploading stub" "no upload"
+run "$ESPLOAD" --chip esp32 --port "socket://127.0.0.1:$P" --no-stub --after no_reset read_mac
+expect_rc 0 "ROM loader synced once"
+run "$ESPLOAD" --chip esp32 --port "socket://127.0.0.1:$P" --before no_reset_no_sync --no-stub -t \
+    --after no_reset write_flash 0x1000 "$T/small.bin"
+expect_rc 0 "--before no_reset_no_sync --no-stub"
+expect_no_out "TX SYNC" "no sync sent"
 expect_out "Hash of data verified." "no_reset_no_sync write verified"
-run "$ESPLOAD" --port "socket://127.0.0.1:$P" --before no_reset_no_sync read_mac
-expect_rc 2 "--before no_reset_no_sync needs --chip"
+run "$ESPLOAD" --port "socket://127.0.0.1:$P" --before no-reset-no-sync --no-stub --after no_reset \
+    read_mac
+expect_rc 0 "--before no-reset-no-sync with --chip auto"
+expect_out "MAC: 30:ae:a4:80:55:e0" "chip detected without syncing"
 
 done_testing
