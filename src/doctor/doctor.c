@@ -1253,6 +1253,31 @@ static void process_line(struct el_doctor *d, char *raw)
         panic_finding(d, s, what);
         known = true;
     }
+    if ((p = strstr(s, "Stack canary watchpoint triggered")) != NULL) {
+        /* follows "Unhandled debug exception": the real cause is a stack overflow */
+        char task[48] = "";
+        paren_name(p + 33, task, sizeof task);
+        if (!d->panic.seen)
+            start_panic(d, "stack overflow", s);
+        setf(d->panic.reason, sizeof d->panic.reason, "stack overflow");
+        char what[200];
+        setf(what, sizeof what, "stack overflow in task %s (stack canary watchpoint)",
+             task[0] ? task : "?");
+        d->have[EL_DOC_PANIC] = false; /* replace the generic debug-exception text */
+        panic_finding(d, s, what);
+        setf(d->f[EL_DOC_PANIC].why, sizeof d->f[EL_DOC_PANIC].why,
+             "the task used more stack than it was given (deep recursion, big local arrays)");
+        setf(d->f[EL_DOC_PANIC].fix, sizeof d->f[EL_DOC_PANIC].fix,
+             "give the task a bigger stack (xTaskCreate's stack size, or "
+             "CONFIG_ESP_MAIN_TASK_STACK_SIZE for app_main) or move large buffers off the "
+             "stack");
+        known = true;
+    }
+    if ((p = strstr(s, "Stack smashing protect failure")) != NULL) {
+        start_panic(d, "stack smashing", s);
+        panic_finding(d, s, "a stack buffer overflow was detected (stack smashing protection)");
+        known = true;
+    }
     if ((p = strstr(s, "CORRUPT HEAP:")) != NULL) {
         start_panic(d, "heap corruption", s);
         panic_finding(d, s, "the heap is corrupt (a buffer overrun or use after free)");

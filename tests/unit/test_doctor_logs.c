@@ -77,6 +77,8 @@ static const struct expect cases[] = {
     {"power-reset-loop-esp32c3.log", "power-reset-loop", false, {0}, {"boot-loop"}},
     {"panic-esp32-loadprohibited.log", "panic", false, {"boot-loop"}, {0}},
     {"panic-esp32c3-riscv.log", "panic", false, {0}, {"boot-loop"}},
+    {"panic-esp32-idf-monitor-annotated.log", "panic", false, {0}, {"boot-loop"}},
+    {"panic-stack-overflow.log", "panic", false, {0}, {0}},
     {"watchdog-task.log", "watchdog", false, {0}, {0}},
     {"watchdog-interrupt.log", "watchdog", false, {0}, {"panic"}},
     {"watchdog-reset-reason.log", "boot-ok", true, {"watchdog"}, {0}},
@@ -380,6 +382,27 @@ static void test_doclog__details(void **state)
     assert_int_equal(p->cause, 5);
     el_doctor_findings(d, &f);
     assert_non_null(strstr(f[0].what, "Load access fault"));
+    el_doctor_free(d);
+    free(buf);
+
+    buf = read_fixture("panic-esp32-idf-monitor-annotated.log", &len);
+    d = diagnose(buf, len, 0);
+    p = el_doctor_panic(d);
+    assert_int_equal(p->pc, 0x400e14ed);
+    assert_int_equal(p->cause, 29);
+    assert_int_equal(p->n_bt, 2);
+    assert_int_equal(p->bt[1], 0x400d0802);
+    el_doctor_findings(d, &f);
+    assert_non_null(strstr(f[0].what, "StoreProhibited"));
+    el_doctor_free(d);
+    free(buf);
+
+    buf = read_fixture("panic-stack-overflow.log", &len);
+    d = diagnose(buf, len, 0);
+    el_doctor_findings(d, &f);
+    assert_non_null(strstr(f[0].what, "stack overflow in task main"));
+    assert_non_null(strstr(f[0].fix, "bigger stack"));
+    assert_true(el_doctor_panic(d)->bt_corrupted);
     el_doctor_free(d);
     free(buf);
 
