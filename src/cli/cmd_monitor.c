@@ -25,6 +25,7 @@
 
 #include "cli/cli_int.h"
 #include "cli/cmd_monitor.h"
+#include "espload/chip.h"
 #include "espload/doctor.h"
 #include "espload/err.h"
 #include "espload/port.h"
@@ -393,6 +394,10 @@ int cli_monitor_run(struct cli_ctx *ctx, struct el_port *port, bool verdict_only
         .echo = true,
         .chip = g->chip && strcmp(g->chip, "auto") != 0 ? g->chip : NULL,
     };
+    /* after write_flash the chip was detected: the doctor may use it */
+    const struct el_chip *c = ctx->chip ? el_chip_by_id((enum el_chip_id)ctx->chip) : NULL;
+    if (c && c->id != EL_CHIP_UNKNOWN)
+        o.chip = c->name;
     return mon_session(ctx, port, &o);
 }
 
