@@ -225,6 +225,7 @@ void eli_boot_fatal(struct elsim *d, const char *msg, uint64_t t)
  * frame-level faults. Returns false if the byte must not reach the consumer. */
 static bool observe(struct elsim *d, uint8_t b, uint64_t t)
 {
+    d->frame_done = false;
     enum el_slip_event ev = el_slip_dec_feed(&d->tr_in, b);
     if (ev != EL_SLIP_FRAME)
         return true;
@@ -232,6 +233,9 @@ static bool observe(struct elsim *d, uint8_t b, uint64_t t)
     size_t n = d->tr_in.len;
     d->st.frames_in++;
     eli_tr_frame(d, false, f, n, t);
+    d->frame_done = true;
+    d->frame_done_op = n >= 8 && f[0] == 0x00 ? f[1] : -1;
+    d->frame_done_len = n;
     if (n < 8 || f[0] != 0x00)
         return true;
     if (d->state != ELSIM_ST_ROM && d->state != ELSIM_ST_STUB)

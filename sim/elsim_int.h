@@ -193,6 +193,9 @@ struct elsim {
     int stub_fault_op;   /* status fault: next stub reply with this opcode gets ... */
     int stub_fault_code; /* ... this status byte */
     bool stub_run_pending;
+    bool frame_done;       /* the byte being delivered completed a host frame ... */
+    int frame_done_op;     /* ... a request with this opcode (-1 otherwise) ... */
+    size_t frame_done_len; /* ... of this many bytes */
     uint32_t stub_run_entry;
 
     /* observability */

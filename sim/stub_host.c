@@ -19,6 +19,13 @@
 #include <string.h>
 
 #define STUB_READ_NS_PER_BYTE 100 /* SPI flash read at 40 MHz DIO: ~10 MB/s */
+/* CPU time of the stub per received data byte after it has ACKed a block: checksum, inflate
+ * and copying (compressed) or checksum and copying (plain). Estimate: with the flash erase
+ * and program times on top it reproduces the ~17.6 s that a 1851472-byte (1063799 compressed)
+ * write took at 921600 baud (docs/field/perf.md, esptool#919): 7.2 s erase + 4.3 s program +
+ * 5.3 s CPU. */
+#define STUB_INFLATE_NS_PER_BYTE 5000
+#define STUB_PLAIN_NS_PER_BYTE   1000
 
 static void cost(struct elsim *d, uint64_t us)
 {
@@ -212,6 +219,13 @@ void eli_stub_rx(struct elsim *d, uint8_t b, uint64_t t)
     }
     d->stub_run_pending = false;
     stub_core_rx(d->stub, &b, 1);
+    if (d->frame_done && d->frame_done_len > 24) {
+        uint64_t payload = d->frame_done_len - 24;
+        if (d->frame_done_op == EL_OP_FLASH_DEFL_DATA)
+            cost(d, payload * STUB_INFLATE_NS_PER_BYTE / 1000u);
+        else if (d->frame_done_op == EL_OP_FLASH_DATA)
+            cost(d, payload * STUB_PLAIN_NS_PER_BYTE / 1000u);
+    }
     if (d->cpu > t)
         eli_sim_set_busy(d, d->cpu);
     if (d->stub_run_pending) {

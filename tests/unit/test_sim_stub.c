@@ -216,6 +216,47 @@ static void test_sim_stub__reboot_back_to_rom(void **state)
     elsim_free(d);
 }
 
+static void test_sim_stub__pipelined_blocks_with_timing(void **state)
+{
+    (void)state;
+    /* The stub ACKs a block on receipt and keeps receiving while it writes: a host that
+     * sends the next block at once loses nothing (unlike the ROM, see test_sim_timing). */
+    struct elsim *d = st_new("esp32", "timing", "1", "r0-wdt-ms", "0", NULL);
+    st_reset_download(d, 50);
+    elsim_advance(d, 100000);
+    st_drain(d);
+    uint8_t code[64] = {0};
+    st_cmd_words(d, EL_OP_MEM_BEGIN, 4, 64, 1, 0x1800, 0x400BE000u);
+    st_data(d, EL_OP_MEM_DATA, code, 64, 0);
+    st_cmd_words(d, EL_OP_MEM_END, 2, 0, 0x400BE000u);
+    elsim_advance(d, 200000);
+    st_drain(d);
+    assert_string_equal(elsim_state_name(d), "stub");
+    static uint8_t blk[0x4000];
+    for (size_t i = 0; i < sizeof(blk); i++)
+        blk[i] = (uint8_t)(i * 3);
+    st_cmd_words(d, EL_OP_FLASH_BEGIN, 4, 3 * 0x4000, 3, 0x4000, 0x20000);
+    elsim_advance(d, 1000000);
+    st_drain(d);
+    for (uint32_t s = 0; s < 3; s++)
+        st_data(d, EL_OP_FLASH_DATA, blk, sizeof(blk), s);
+    elsim_advance(d, 5000000);
+    struct st_frames fr;
+    st_collect(d, 0, &fr);
+    assert_int_equal(fr.n, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(fr.f[i][fr.len[i] - 2], 0);
+    st_frames_free(&fr);
+    struct elsim_stats s;
+    elsim_get_stats(d, &s);
+    assert_int_equal(s.bytes_lost, 0);
+    size_t sz;
+    const uint8_t *fl = elsim_flash(d, &sz);
+    for (uint32_t k = 0; k < 3; k++)
+        assert_memory_equal(fl + 0x20000 + k * 0x4000, blk, sizeof(blk));
+    elsim_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_sim_stub__erase_and_read_flash),
         cmocka_unit_test(test_sim_stub__security_info),
         cmocka_unit_test(test_sim_stub__reboot_back_to_rom),
+        cmocka_unit_test(test_sim_stub__pipelined_blocks_with_timing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
