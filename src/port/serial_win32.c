@@ -27,7 +27,8 @@
 
 struct win_port {
     HANDLE h;
-    char com[32];                 /* "COM39" */
+    bool has_lines; /* false where the driver cannot read modem status (Wine on a pty) */
+    char com[32];   /* "COM39" */
     DWORD rd_timeout, wr_timeout; /* what COMMTIMEOUTS currently say; MAXDWORD = unknown */
     size_t rpos, rlen;
     uint8_t buf[SER_BUF];
@@ -83,9 +84,9 @@ static int set_timeouts(struct el_port *p, DWORD rd_ms, DWORD wr_ms)
     if (rd_ms == 0) {
         t.ReadIntervalTimeout = MAXDWORD; /* return at once with what is there */
     } else {
-        /* MAXDWORD/MAXDWORD/N: return as soon as a byte is there, else after N ms */
-        t.ReadIntervalTimeout = MAXDWORD;
-        t.ReadTotalTimeoutMultiplier = MAXDWORD;
+        /* wait up to rd_ms for the bytes asked for (reads ask for one byte when the queue is
+         * empty). The documented "MAXDWORD/MAXDWORD/N: return on the first byte" mode is not
+         * used: Wine waits the whole N ms with it. */
         t.ReadTotalTimeoutConstant = rd_ms;
     }
     t.WriteTotalTimeoutConstant = wr_ms ? wr_ms : 1;
@@ -170,6 +171,10 @@ static int win_open(struct el_port *p, const char *target, const struct el_port_
         rc = set_timeouts(p, 0, 1000);
     if (!rc && !PurgeComm(h, PURGE_RXCLEAR | PURGE_RXABORT | PURGE_TXCLEAR | PURGE_TXABORT))
         rc = fail_last(p, EL_E_IO, "cannot clear the port buffers");
+    if (!rc) {
+        DWORD st;
+        w->has_lines = GetCommModemStatus(h, &st) != 0;
+    }
     if (rc) {
         CloseHandle(h);
         free(w);
@@ -191,22 +196,51 @@ static void win_close(struct el_port *p)
     p->impl = NULL;
 }
 
+/* Bytes waiting in the driver's input queue; -1 if the driver cannot tell. */
+static long queued(HANDLE h)
+{
+    COMSTAT cs;
+    DWORD errs;
+
+    if (!ClearCommError(h, &errs, &cs))
+        return -1;
+    return (long)cs.cbInQue;
+}
+
 static int win_read(struct el_port *p, void *buf, size_t len, unsigned timeout_ms)
 {
     struct win_port *w = wp(p);
 
     if (w->rpos == w->rlen) {
-        DWORD got = 0;
-        int rc =
-            set_timeouts(p, timeout_ms >= MAXDWORD - 1 ? MAXDWORD - 2 : timeout_ms, w->wr_timeout);
-        if (rc)
-            return rc;
-        if (!ReadFile(w->h, w->buf, sizeof w->buf, &got, NULL))
-            return fail_last(p, EL_E_IO, "serial read failed (device unplugged?)");
-        if (got == 0)
+        DWORD got = 0, more = 0;
+        long q = queued(w->h);
+        int rc;
+
+        if (q <= 0) {
+            /* nothing queued: wait for one byte (returns as soon as it is there) */
+            rc = set_timeouts(p, timeout_ms >= MAXDWORD - 1 ? MAXDWORD - 2 : timeout_ms,
+                              w->wr_timeout);
+            if (rc)
+                return rc;
+            if (!ReadFile(w->h, w->buf, 1, &got, NULL))
+                return fail_last(p, EL_E_IO, "serial read failed (device unplugged?)");
+            if (got == 0)
+                return 0;
+            q = queued(w->h);
+        }
+        if (q > 0) {
+            /* take what is queued without waiting */
+            DWORD want = (DWORD)q < SER_BUF - got ? (DWORD)q : SER_BUF - got;
+            rc = set_timeouts(p, 0, w->wr_timeout);
+            if (rc)
+                return rc;
+            if (!ReadFile(w->h, w->buf + got, want, &more, NULL))
+                return fail_last(p, EL_E_IO, "serial read failed (device unplugged?)");
+        }
+        if (got + more == 0)
             return 0;
         w->rpos = 0;
-        w->rlen = got;
+        w->rlen = got + more;
     }
     if (len > w->rlen - w->rpos)
         len = w->rlen - w->rpos;
@@ -262,6 +296,10 @@ static int win_set_lines(struct el_port *p, int dtr, int rts)
 {
     struct win_port *w = wp(p);
 
+    if (!w->has_lines)
+        return eli_port_fail(p, EL_E_UNSUPPORTED,
+                             "this port has no DTR/RTS lines (the driver cannot report modem "
+                             "status); reset the chip by hand");
     if (dtr >= 0 && !EscapeCommFunction(w->h, dtr ? SETDTR : CLRDTR))
         return fail_last(p, EL_E_IO, "cannot set DTR");
     if (rts >= 0 && !EscapeCommFunction(w->h, rts ? SETRTS : CLRRTS))
