@@ -18,7 +18,7 @@
 #define ROM_CMD_US        100u    /* command decode + reply set-up by the ROM CPU */
 #define ROM_MD5_US_PER_MB 300000u /* ROM SPI read + MD5 of 1 MB */
 #define ROM_INFLATE_US_KB 200u    /* ROM inflate per KiB of output */
-#define ROM_MAX_BLOCK     0x4000u
+#define ROM_MAX_BLOCK     0x1800u /* the ROM receive buffer in this model */
 #define ROM_SYNC_REPLIES  8
 #define ROM_BAD_REPLIES   8 /* an unsupported command is answered 8 times (esptool loader.py) */
 
