@@ -173,8 +173,7 @@ static void on_event(void *user, const struct el_event *ev)
         cli_printf("Note: compressing %lld bytes gave %lld bytes; sending them uncompressed.\n",
                    (long long)ev->a, (long long)ev->b);
         break;
-    case EL_EV_ROM_ERASING:
-        cli_printf("Erasing flash...\n");
+    case EL_EV_ROM_ERASING: /* write_flash prints it first, where esptool does */
         break;
     case EL_EV_ROM_ERASE_TOOK:
         cli_printf("Took %.2fs to erase flash block\n", (double)ev->a / 1000.0);

@@ -702,6 +702,8 @@ int cmd_write_flash(struct cli_ctx *ctx, int argc, char **argv)
     }
 
     for (size_t i = 0; i < n; i++) {
+        if (!ctx->stub && !a.skip_flashed)
+            cli_printf("Erasing flash...\n"); /* the ROM erases when the write begins */
         cli_printf("%s", img[i].msgs);
         struct el_write_opts wo;
         el_write_opts_init(&wo);
