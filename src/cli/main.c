@@ -5,9 +5,11 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli_int.h"
 #include "espload/chip.h"
@@ -551,8 +553,24 @@ int cmd_version(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 #ifndef EL_CLI_NO_MAIN
+/* Ctrl-C (or SIGTERM) mid-operation: one line saying so and the documented exit code. The
+ * library cannot be unwound from a signal handler; the OS closes the port (and releases its
+ * lock). Commands that own the terminal (monitor) install their own handlers meanwhile. */
+static void on_interrupt(int sig)
+{
+    static const char msg[] = "\nA fatal error occurred: interrupted by the user; the operation "
+                              "did not finish, run it again\n";
+    (void)sig;
+    if (write(2, msg, sizeof(msg) - 1) < 0) {
+        /* nothing more can be done in a signal handler */
+    }
+    _exit(EXIT_INTERRUPTED);
+}
+
 int main(int argc, char **argv)
 {
+    signal(SIGINT, on_interrupt);
+    signal(SIGTERM, on_interrupt);
     return cli_main(argc, argv);
 }
 #endif
