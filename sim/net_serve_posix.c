@@ -673,8 +673,8 @@ static int poll_timeout_ms(struct server *s)
 
     if (next == UINT64_MAX)
         return NET_TICK_MS;
-    if (next <= now)
-        return current_sink(s) && current_sink(s)->olen >= NET_OUT_CAP / 2 ? NET_TICK_MS : 0;
+    if (next <= now) /* due but not taken (client not draining): wait for POLLOUT or a tick */
+        return current_sink(s) && current_sink(s)->olen >= NET_OUT_CAP / 2 ? NET_TICK_MS : 1;
     wait_us = next - now;
     return wait_us >= NET_TICK_MS * 1000u ? NET_TICK_MS : (int)((wait_us + 999) / 1000);
 }
