@@ -38,8 +38,12 @@ expect_no_out "A fatal error" "no error over socket://"
 run "$ESPLOAD" --port "$url" read_mac
 expect_rc 0 "read_mac over socket:// (second client)"
 expect_out "MAC: 30:ae:a4:80:55:e0" "MAC over socket://"
-stop_sim
-[ -s "$T/flash_tcp.bin" ] && ok "flash file saved when espload-sim stops" || not_ok "flash file missing"
+kill -INT "$SIM_PID"
+wait "$SIM_PID"
+RC=$?
+expect_rc 0 "SIGINT: espload-sim exits cleanly"
+[ "$(wc -c <"$T/flash_tcp.bin" 2>/dev/null)" = 4194304 ] && ok "4 MB flash file saved on exit" ||
+    not_ok "flash file missing or wrong size"
 
 # --- rfc2217:// (revision 1: the classic reset works on the first attempt) ---
 start_sim "$T/r" --revision 1 --rfc2217 127.0.0.1:0 || exit 1
