@@ -38,12 +38,17 @@ expect_no_out "A fatal error" "no error over socket://"
 run "$ESPLOAD" --port "$url" read_mac
 expect_rc 0 "read_mac over socket:// (second client)"
 expect_out "MAC: 30:ae:a4:80:55:e0" "MAC over socket://"
+python3 -c "import os; open('$T/blob.bin', 'wb').write(os.urandom(8192))"
+run "$ESPLOAD" --port "$url" write_flash 0x20000 "$T/blob.bin"
+expect_rc 0 "write_flash over socket://"
 kill -INT "$SIM_PID"
 wait "$SIM_PID"
 RC=$?
 expect_rc 0 "SIGINT: espload-sim exits cleanly"
 [ "$(wc -c <"$T/flash_tcp.bin" 2>/dev/null)" = 4194304 ] && ok "4 MB flash file saved on exit" ||
     not_ok "flash file missing or wrong size"
+dd if="$T/flash_tcp.bin" of="$T/back.bin" bs=4096 skip=32 count=2 2>/dev/null
+expect_same_file "$T/blob.bin" "$T/back.bin" "data written over socket:// is in the saved flash file"
 
 # --- rfc2217:// (revision 1: the classic reset works on the first attempt) ---
 start_sim "$T/r" --revision 1 --rfc2217 127.0.0.1:0 || exit 1
