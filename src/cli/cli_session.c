@@ -244,8 +244,8 @@ static void on_progress(void *user, const struct el_progress *p)
         pct = (unsigned)(100ull * (p->block + 1) / p->blocks);
         cli_progress(pct, "Writing at 0x%08x... (%u %%)", p->addr, pct);
         break;
-    case EL_PROG_READ:
-        if (p->total == 0 || p->done >= p->total)
+    case EL_PROG_READ: /* esptool reports after each packet: never "0 (0 %)" */
+        if (p->total == 0 || p->done == 0 || p->done >= p->total)
             return;
         pct = (unsigned)(100ull * p->done / p->total);
         cli_progress(pct, "%llu (%u %%)", (unsigned long long)p->done, pct);
