@@ -215,7 +215,9 @@ int el_parttable_parse_csv(const char *text, size_t len, uint32_t table_offset,
         trim(line);
         if (!line[0] || line[0] == '#')
             continue;
-        char *f[6] = {"", "", "", "", "", ""};
+        /* missing fields point at writable empty strings: trim() writes in place */
+        char blank[6][1] = {{0}};
+        char *f[6] = {blank[0], blank[1], blank[2], blank[3], blank[4], blank[5]};
         size_t nf = 0;
         char *p = line;
         for (;;) {
