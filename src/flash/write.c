@@ -322,46 +322,33 @@ static size_t inflate_count(struct inflater *inf, const uint8_t *in, size_t n)
     return total;
 }
 
-/* Writes one contiguous region (addr already sector-aligned on the ROM). */
-static int write_region(struct el_loader *l, uint32_t addr, const uint8_t *buf, size_t n,
-                        bool compress, enum el_compressor comp, bool barrier, size_t *wire_out,
-                        bool *compressed_out, enum el_compressor *comp_out, unsigned *pending_ms)
+/* One contiguous run of the region to write, with its own zlib stream when compressed. */
+struct run {
+    size_t off, len; /* relative to the region start */
+    uint8_t *z;      /* compressed stream, or NULL */
+    size_t zn;
+};
+
+/* Progress across all runs of one write: a single sequence from 0 to 100 %. */
+struct wprog {
+    struct el_progress pr;
+    uint32_t block_base; /* blocks of the runs already written */
+    uint64_t done_base;  /* raw bytes of the runs already written */
+    uint64_t wire_base;  /* bytes sent for the runs already written */
+};
+
+/* Writes one run (addr already sector-aligned on the ROM): compressed when z is not NULL. */
+static int write_run(struct el_loader *l, uint32_t addr, const uint8_t *buf, size_t n,
+                     const uint8_t *z, size_t zn, bool barrier, struct wprog *wp,
+                     unsigned *pending_ms)
 {
     const uint32_t bs = l->stub ? EL_STUB_FLASH_BLOCK : EL_ROM_FLASH_BLOCK;
-    uint8_t *z = NULL;
-    size_t zn = 0;
     int rc;
-    *wire_out = n;
-    *compressed_out = false;
-    *comp_out = EL_COMP_NONE;
-    *pending_ms = 0;
-    if (compress) {
-        if (comp == EL_COMP_AUTO || comp == EL_COMP_NONE) {
-            struct el_comp_measure m[3];
-            size_t nm = 0;
-            comp = el_compress_measure(buf, n, el_loader_baud(l), m, &nm);
-            char msg[200];
-            int o = snprintf(msg, sizeof(msg), "compressor: %s;", el_compressor_name(comp));
-            for (size_t i = 0; i < nm && o > 0 && (size_t)o < sizeof(msg); i++)
-                o += snprintf(msg + o, sizeof(msg) - (size_t)o, " %s %.1f MB/s ratio %.4f",
-                              el_compressor_name(m[i].c), m[i].host_bytes_per_s / 1e6, m[i].ratio);
-            eli_event(l, EL_EV_DEBUG, 0, 0, 0, msg);
-        }
-        rc = el_compress(comp, buf, n, &z, &zn);
-        if (rc != EL_OK)
-            return eli_fail(l, rc, "compression failed");
-        if (zn >= n) {
-            eli_event(l, EL_EV_COMPRESS_NOT_USEFUL, (int64_t)n, (int64_t)zn, comp, NULL);
-            free(z);
-            z = NULL;
-            compress = false;
-        }
-    }
     uint8_t d[16];
-    struct el_progress pr = {.op = EL_PROG_WRITE, .start = addr, .addr = addr, .total = n};
+    struct el_progress *pr = &wp->pr;
     uint64_t t0 = eli_port_now_ms();
-    if (compress) {
-        eli_event(l, EL_EV_COMPRESSED, (int64_t)n, (int64_t)zn, comp, NULL);
+    *pending_ms = 0;
+    if (z) {
         uint32_t blocks = (uint32_t)((zn + bs - 1) / bs);
         uint32_t begin_size = l->stub ? (uint32_t)n : (uint32_t)((n + bs - 1) / bs * bs);
         unsigned to = l->stub ? EL_DEFAULT_TIMEOUT_MS
@@ -374,31 +361,25 @@ static int write_region(struct el_loader *l, uint32_t addr, const uint8_t *buf, 
         el_put_le32(d + 12, addr);
         rc = eli_check(l, "enter compressed flash mode", EL_OP_FLASH_DEFL_BEGIN, d, 16, 0, to, NULL,
                        NULL, NULL);
-        if (rc != EL_OK) {
-            free(z);
+        if (rc != EL_OK)
             return rc;
-        }
         l->flash_begun = true;
         if (!l->stub)
             eli_event(l, EL_EV_ROM_ERASE_TOOK, (int64_t)(eli_port_now_ms() - t0), 0, 0, NULL);
         struct inflater *inf = calloc(1, sizeof(*inf));
-        if (!inf) {
-            free(z);
+        if (!inf)
             return EL_E_NOMEM;
-        }
         inf->ok = inflateInit(&inf->z) == Z_OK;
-        pr.blocks = blocks;
-        pr.wire_total = zn;
         unsigned timeout = EL_DEFAULT_TIMEOUT_MS;
         uint64_t written = 0;
         for (uint32_t seq = 0; seq < blocks; seq++) {
             size_t off = (size_t)seq * bs;
             size_t cn = zn - off < bs ? zn - off : bs;
-            pr.block = seq;
-            pr.done = written;
-            pr.wire_done = off;
-            pr.addr = addr + (uint32_t)written;
-            eli_progress(l, &pr);
+            pr->block = wp->block_base + seq;
+            pr->done = wp->done_base + written;
+            pr->wire_done = wp->wire_base + off;
+            pr->addr = addr + (uint32_t)written;
+            eli_progress(l, pr);
             size_t unc = inflate_count(inf, z + off, cn);
             if (!inf->ok)
                 unc = bs * 4; /* cannot tell: assume a generous block */
@@ -412,7 +393,6 @@ static int write_region(struct el_loader *l, uint32_t addr, const uint8_t *buf, 
                 if (inf->ok)
                     inflateEnd(&inf->z);
                 free(inf);
-                free(z);
                 return rc;
             }
             if (l->stub)
@@ -422,15 +402,9 @@ static int write_region(struct el_loader *l, uint32_t addr, const uint8_t *buf, 
         if (inf->ok)
             inflateEnd(&inf->z);
         free(inf);
-        free(z);
-        *wire_out = zn;
-        *compressed_out = true;
-        *comp_out = comp;
-        pr.block = blocks;
-        pr.done = n;
-        pr.wire_done = zn;
-        pr.addr = addr + (uint32_t)n;
-        eli_progress(l, &pr);
+        wp->block_base += blocks;
+        wp->done_base += n;
+        wp->wire_base += zn;
         *pending_ms = l->stub ? timeout : 0;
         if (l->stub && barrier) {
             /* write barrier: answered only once the last block is in flash (not needed when
@@ -463,8 +437,6 @@ static int write_region(struct el_loader *l, uint32_t addr, const uint8_t *buf, 
     l->flash_begun = true;
     if (!l->stub)
         eli_event(l, EL_EV_ROM_ERASE_TOOK, (int64_t)(eli_port_now_ms() - t0), 0, 0, NULL);
-    pr.blocks = blocks;
-    pr.wire_total = (uint64_t)blocks * bs;
     uint8_t *pad = malloc(bs);
     if (!pad)
         return EL_E_NOMEM;
@@ -472,11 +444,11 @@ static int write_region(struct el_loader *l, uint32_t addr, const uint8_t *buf, 
     for (uint32_t seq = 0; seq < blocks; seq++) {
         size_t off = (size_t)seq * bs;
         size_t cn = n - off < bs ? n - off : bs;
-        pr.block = seq;
-        pr.done = off;
-        pr.wire_done = off;
-        pr.addr = addr + (uint32_t)off;
-        eli_progress(l, &pr);
+        pr->block = wp->block_base + seq;
+        pr->done = wp->done_base + off;
+        pr->wire_done = wp->wire_base + off;
+        pr->addr = addr + (uint32_t)off;
+        eli_progress(l, pr);
         memset(pad, 0xFF, bs);
         memcpy(pad, buf + off, cn); /* last block padded with 0xFF */
         rc = send_block(l, EL_OP_FLASH_DATA, pad, bs, seq,
@@ -487,12 +459,9 @@ static int write_region(struct el_loader *l, uint32_t addr, const uint8_t *buf, 
         }
     }
     free(pad);
-    pr.block = blocks;
-    pr.done = n;
-    pr.wire_done = pr.wire_total;
-    pr.addr = addr + (uint32_t)n;
-    eli_progress(l, &pr);
-    *wire_out = (size_t)blocks * bs;
+    wp->block_base += blocks;
+    wp->done_base += n;
+    wp->wire_base += (uint64_t)blocks * bs;
     *pending_ms = l->stub ? el_timeout_per_mb(EL_ERASE_WRITE_MS_PER_MB, bs) : 0;
     if (l->stub && barrier) {
         uint32_t v;
@@ -502,6 +471,100 @@ static int write_region(struct el_loader *l, uint32_t addr, const uint8_t *buf, 
                        el_timeout_per_mb(EL_ERASE_WRITE_MS_PER_MB, bs), &v, NULL, NULL);
     }
     return rc;
+}
+
+static void free_runs(struct run *runs, size_t n)
+{
+    for (size_t i = 0; runs && i < n; i++)
+        free(runs[i].z);
+    free(runs);
+}
+
+/*
+ * Writes the runs of buf (relative to start): compresses every run first with one
+ * compressor (measured on the data to send when comp is AUTO), so that one COMPRESSED
+ * event gives the real totals before anything is sent, then writes them in order with one
+ * progress sequence. Fills the result's wire_len, compressed, compressor and regions.
+ */
+static int write_runs(struct el_loader *l, uint32_t start, const uint8_t *buf, struct run *runs,
+                      size_t nr, bool compress, enum el_compressor comp, bool barrier,
+                      struct el_write_result *r, unsigned *pending)
+{
+    const uint32_t bs = l->stub ? EL_STUB_FLASH_BLOCK : EL_ROM_FLASH_BLOCK;
+    size_t raw = 0, zsum = 0;
+    int rc;
+    for (size_t i = 0; i < nr; i++)
+        raw += runs[i].len;
+    if (compress && (comp == EL_COMP_AUTO || comp == EL_COMP_NONE)) {
+        /* measure on the bytes that will be sent */
+        uint8_t *cat = nr == 1 ? NULL : malloc(raw ? raw : 1);
+        const uint8_t *sample = buf + runs[0].off;
+        if (cat) {
+            size_t o = 0;
+            for (size_t i = 0; i < nr; i++) {
+                memcpy(cat + o, buf + runs[i].off, runs[i].len);
+                o += runs[i].len;
+            }
+            sample = cat;
+        } else if (nr != 1) {
+            return EL_E_NOMEM;
+        }
+        struct el_comp_measure m[3];
+        size_t nm = 0;
+        comp = el_compress_measure(sample, raw, el_loader_baud(l), m, &nm);
+        free(cat);
+        char msg[200];
+        int o = snprintf(msg, sizeof(msg), "compressor: %s;", el_compressor_name(comp));
+        for (size_t i = 0; i < nm && o > 0 && (size_t)o < sizeof(msg); i++)
+            o += snprintf(msg + o, sizeof(msg) - (size_t)o, " %s %.1f MB/s ratio %.4f",
+                          el_compressor_name(m[i].c), m[i].host_bytes_per_s / 1e6, m[i].ratio);
+        eli_event(l, EL_EV_DEBUG, 0, 0, 0, msg);
+    }
+    if (compress) {
+        for (size_t i = 0; i < nr; i++) {
+            rc = el_compress(comp, buf + runs[i].off, runs[i].len, &runs[i].z, &runs[i].zn);
+            if (rc != EL_OK)
+                return eli_fail(l, rc, "compression failed");
+            zsum += runs[i].zn;
+        }
+        if (zsum >= raw) {
+            eli_event(l, EL_EV_COMPRESS_NOT_USEFUL, (int64_t)raw, (int64_t)zsum, comp, NULL);
+            for (size_t i = 0; i < nr; i++) {
+                free(runs[i].z);
+                runs[i].z = NULL;
+            }
+            compress = false;
+        }
+    }
+    struct wprog wp;
+    memset(&wp, 0, sizeof(wp));
+    wp.pr.op = EL_PROG_WRITE;
+    wp.pr.start = start + (uint32_t)runs[0].off;
+    wp.pr.total = raw;
+    for (size_t i = 0; i < nr; i++) {
+        size_t w = compress ? runs[i].zn : (runs[i].len + bs - 1) / bs * bs;
+        wp.pr.blocks += (uint32_t)((w + bs - 1) / bs);
+        wp.pr.wire_total += w;
+    }
+    if (compress)
+        eli_event(l, EL_EV_COMPRESSED, (int64_t)raw, (int64_t)zsum, comp, NULL);
+    r->wire_len = 0;
+    r->compressed = compress;
+    r->compressor = compress ? comp : EL_COMP_NONE;
+    for (size_t i = 0; i < nr; i++) {
+        rc = write_run(l, start + (uint32_t)runs[i].off, buf + runs[i].off, runs[i].len, runs[i].z,
+                       runs[i].zn, barrier && i + 1 == nr, &wp, pending);
+        r->regions++;
+        if (rc != EL_OK)
+            return rc;
+    }
+    r->wire_len = (size_t)wp.wire_base;
+    wp.pr.block = wp.pr.blocks;
+    wp.pr.done = raw;
+    wp.pr.wire_done = wp.wire_base;
+    wp.pr.addr = start + (uint32_t)(runs[nr - 1].off + runs[nr - 1].len);
+    eli_progress(l, &wp.pr);
+    return EL_OK;
 }
 
 /* Device MD5 with extra time for a stub write that may still be running. */
@@ -753,8 +816,17 @@ int el_flash_write(struct el_loader *l, uint32_t addr, const uint8_t *data, size
             n_changed += ch[i];
         eli_event(l, EL_EV_CHANGED_SECTORS, n_changed, (int64_t)n_sec, 0, NULL);
         r.sectors_written = n_changed;
-        r.wire_len = 0;
-        for (size_t i = 0; i < n_sec && rc == EL_OK;) {
+        size_t nr = 0;
+        for (size_t i = 0; i < n_sec; i++)
+            nr += ch[i] && (i == 0 || !ch[i - 1]);
+        struct run *runs = calloc(nr ? nr : 1, sizeof(*runs));
+        if (!runs) {
+            free(ch);
+            rc = EL_E_NOMEM;
+            goto out;
+        }
+        nr = 0;
+        for (size_t i = 0; i < n_sec;) {
             if (!ch[i]) {
                 i++;
                 continue;
@@ -764,23 +836,26 @@ int el_flash_write(struct el_loader *l, uint32_t addr, const uint8_t *data, size
                 j++;
             size_t off = i * EL_FLASH_SECTOR;
             size_t end = j * EL_FLASH_SECTOR < total ? j * EL_FLASH_SECTOR : total;
-            size_t wire;
-            bool last = true;
-            for (size_t k = j; k < n_sec; k++)
-                last = last && !ch[k];
-            rc = write_region(l, start + (uint32_t)off, buf + off, end - off, compress, comp,
-                              barrier && last, &wire, &r.compressed, &r.compressor, &pending);
-            r.wire_len += wire;
-            r.regions++;
+            runs[nr].off = off;
+            runs[nr].len = end - off;
+            nr++;
             i = j;
         }
         free(ch);
-        if (rc != EL_OK)
-            goto out;
+        r.wire_len = 0;
+        if (nr == 0) {
+            /* only blank sectors that stay blank: nothing to send (the final MD5 tells) */
+            free(runs);
+        } else {
+            rc = write_runs(l, start, buf, runs, nr, compress, comp, barrier, &r, &pending);
+            free_runs(runs, nr);
+            if (rc != EL_OK)
+                goto out;
+        }
     } else {
-        rc = write_region(l, start, buf, total, compress, comp, barrier, &r.wire_len, &r.compressed,
-                          &r.compressor, &pending);
-        r.regions = 1;
+        struct run one = {.off = 0, .len = total};
+        rc = write_runs(l, start, buf, &one, 1, compress, comp, barrier, &r, &pending);
+        free(one.z);
         if (rc != EL_OK)
             goto out;
     }

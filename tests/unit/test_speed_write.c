@@ -26,6 +26,12 @@ struct sess {
     struct el_port *p;
     struct el_loader *l;
     int baud_failed;
+    int compressed;           /* EL_EV_COMPRESSED events */
+    int64_t comp_raw, comp_z; /* their a and b */
+    int progress_ends;        /* progress reports with block == blocks */
+    uint32_t last_block;      /* of the previous report */
+    bool progress_backwards;  /* a report's block went down */
+    uint32_t blocks;          /* blocks of the last report */
 };
 
 static void on_event(void *user, const struct el_event *ev)
@@ -33,6 +39,34 @@ static void on_event(void *user, const struct el_event *ev)
     struct sess *s = user;
     if (ev->id == EL_EV_BAUD_FAILED)
         s->baud_failed++;
+    if (ev->id == EL_EV_COMPRESSED) {
+        s->compressed++;
+        s->comp_raw = ev->a;
+        s->comp_z = ev->b;
+    }
+}
+
+static void on_progress(void *user, const struct el_progress *p)
+{
+    struct sess *s = user;
+    if (p->op != EL_PROG_WRITE)
+        return;
+    if (p->block < s->last_block)
+        s->progress_backwards = true;
+    s->last_block = p->block;
+    s->blocks = p->blocks;
+    if (p->block == p->blocks)
+        s->progress_ends++;
+}
+
+static void reset_counts(struct sess *s)
+{
+    s->compressed = 0;
+    s->comp_raw = s->comp_z = 0;
+    s->progress_ends = 0;
+    s->last_block = 0;
+    s->progress_backwards = false;
+    s->blocks = 0;
 }
 
 static void open_sess(struct sess *s, const char *url, uint16_t vid, uint16_t pid,
@@ -46,6 +80,7 @@ static void open_sess(struct sess *s, const char *url, uint16_t vid, uint16_t pi
     assert_int_equal(el_port_open_bridge(&s->p, inner, vid, pid, max_baud), EL_OK);
     assert_int_equal(el_loader_new(&s->l, s->p), EL_OK);
     el_loader_set_event_cb(s->l, on_event, s);
+    el_loader_set_progress_cb(s->l, on_progress, s);
     struct el_connect_opts o;
     el_connect_opts_init(&o);
     assert_int_equal(el_loader_connect(s->l, &o), EL_OK);
@@ -158,8 +193,17 @@ static void t_speed_blank_sectors_not_written(void **state)
         struct elsim_stats st0, st1;
         elsim_get_stats(el_port_sim_device(s.p), &st0);
         struct el_write_result r;
+        reset_counts(&s);
         write_fast(&s, 0x200000, d, n, true, &r);
         elsim_get_stats(el_port_sim_device(s.p), &st1);
+        /* two runs, one compression summary with the real totals, one progress sequence */
+        assert_int_equal(s.compressed, 1);
+        assert_int_equal(s.comp_raw, (int64_t)r.sectors_written * 0x1000);
+        assert_int_equal(s.comp_z, (int64_t)r.wire_len);
+        assert_true(r.compressed);
+        assert_int_equal(s.progress_ends, 1);
+        assert_false(s.progress_backwards);
+        assert_int_equal(s.last_block, s.blocks);
         assert_int_equal(r.md5_queries, 1); /* the device region is blank: one MD5 tells */
         assert_int_equal(r.sectors_written, n / 0x1000 - 5);
         assert_int_equal(r.regions, 2);
