@@ -1,17 +1,24 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Runs espload with its built-in ESP32 stub against the ESP32 mask ROM under QEMU
-# (Espressif's ESP32 machine for qemu-system-xtensa, which carries the ECO3 ROM). Not part
-# of `make test`: that QEMU is not a Debian package. Usage:
+# Runs espload with its built-in stub against the chip's mask ROM under QEMU (Espressif's
+# esp32 machine for qemu-system-xtensa with the ECO3 ROM, or esp32c3 for
+# qemu-system-riscv32). Not part of `make test`: that QEMU is not a Debian package. Usage:
 #   QEMU=/path/to/qemu-system-xtensa QEMU_BIOS=/path/to/pc-bios sh stub/tests/esp32-qemu.sh [BUILD_DIR]
+#   CHIP=esp32c3 QEMU=/path/to/qemu-system-riscv32 QEMU_BIOS=... sh stub/tests/esp32-qemu.sh
 # Checks: stub upload and OHAI on the real ROM, flash ID through the stub, compressed and
 # plain writes with MD5 verification (blank and dirty flash), READ_FLASH read-back,
 # ERASE_REGION, SYNC detecting the running stub, FLASH_END(0) returning to the ROM loader.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bdir=${1:-${EL_BUILDDIR:-$root/build}}
-: "${QEMU:?set QEMU to qemu-system-xtensa with the esp32 machine}"
-: "${QEMU_BIOS:?set QEMU_BIOS to the directory holding esp32-v3-rom.bin}"
+: "${QEMU:?set QEMU to qemu-system-xtensa (esp32) or qemu-system-riscv32 (esp32c3)}"
+: "${QEMU_BIOS:?set QEMU_BIOS to the directory holding esp32-v3-rom.bin / esp32c3-rom.bin}"
+chip=${CHIP:-esp32}
+case $chip in
+esp32) strap=0x0f ;;  # boot:0xf UART_BOOT(UART0)
+esp32c3) strap=0x02 ;; # UART0 download mode
+*) echo "esp32-qemu: CHIP must be esp32 or esp32c3" >&2; exit 2 ;;
+esac
 E=$bdir/espload
 [ -x "$E" ] || { echo "esp32-qemu: $E not built" >&2; exit 1; }
 tmp=$(mktemp -d)
@@ -29,19 +36,19 @@ fail() {
 ok() { echo "esp32-qemu: ok: $*"; }
 
 head -c $((4 << 20)) /dev/zero | tr '\0' '\377' >"$tmp/flash.bin"
-"$QEMU" -nographic -machine esp32 -L "$QEMU_BIOS" \
+"$QEMU" -nographic -machine "$chip" -L "$QEMU_BIOS" \
     -drive file="$tmp/flash.bin",if=mtd,format=raw \
-    -global driver=esp32.gpio,property=strap_mode,value=0x0f \
+    -global driver="$chip".gpio,property=strap_mode,value=$strap \
     -serial tcp:127.0.0.1:$port,server,nowait -monitor none >"$tmp/qemu.log" 2>&1 &
 qpid=$!
 sleep 2
-P="--chip esp32 --port socket://127.0.0.1:$port --before no_reset"
+P="--chip $chip --port socket://127.0.0.1:$port --before no_reset"
 run() { timeout 600 "$E" $P "$@" >"$tmp/out" 2>&1; }
 
 run --after no_reset_stub flash_id || fail "flash_id: $(tail -3 "$tmp/out")"
 grep -q "Stub running" "$tmp/out" || fail "stub did not start"
 grep -q "Detected flash size" "$tmp/out" || fail "no flash ID through the stub"
-ok "stub uploaded and running on the ROM; $(grep Manufacturer "$tmp/out")"
+ok "$chip: stub uploaded and running on the ROM; $(grep Manufacturer "$tmp/out")"
 
 head -c 300000 /dev/urandom >"$tmp/rnd.bin"
 (cat "$root"/stub/core/*.c "$root"/docs/*.md; head -c 100000 /dev/zero | tr '\0' '\377') >"$tmp/txt.bin"
