@@ -110,6 +110,7 @@ void el_write_opts_init_fast(struct el_write_opts *o);
 struct el_write_result {
     size_t len;      /* bytes written (padded to 4) */
     size_t wire_len; /* bytes sent (compressed size, or len) */
+    size_t written;  /* bytes of the region written (the changed sectors; len without a plan) */
     bool compressed;
     enum el_compressor compressor;
     bool skipped;             /* already in flash */

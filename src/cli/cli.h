@@ -40,7 +40,8 @@ struct el_loader;
 /* Global options as parsed (environment defaults applied). */
 struct cli_opts {
     const char *port;   /* NULL: auto-detect */
-    unsigned baud;      /* --baud; 0 = default */
+    unsigned baud;      /* --baud (or ESPTOOL_BAUD); 115200 when not given */
+    bool baud_given;    /* --baud or ESPTOOL_BAUD was given (else: the USB bridge's rate) */
     const char *chip;   /* "auto" or a chip name */
     const char *before; /* normalised with dashes: "default-reset", ... */
     const char *after;  /* "hard-reset", ... */

@@ -29,6 +29,9 @@ extern const struct cli_cmd cli_commands[];
 extern const size_t cli_n_commands;
 /* Looks a command up by either spelling ("write_flash" or "write-flash"); NULL if unknown. */
 const struct cli_cmd *cli_find_command(const char *name);
+/* True when the command's arguments ask for machine-readable stdout (--json): then the
+ * banner is not printed. */
+bool cli_machine_output(int argc, char **argv);
 /* Parses the global options and runs the command; the whole program. */
 int cli_main(int argc, char **argv);
 
@@ -156,6 +159,9 @@ struct el_chip_info;
 const struct el_chip_info *cli_chip_info(struct cli_ctx *ctx);
 /* Transfer timing from the progress reports: begin before an operation, seconds after. */
 void cli_xfer_begin(const char *file);
+/* ROM writes with a plan: print esptool's "Erasing flash..." when the plan says sectors
+ * will be written (after the "Skipped ..." line), not before. */
+void cli_write_erase_line(bool on);
 /* Re-installs the progress printer (after a quiet operation). */
 void cli_restore_progress(struct cli_ctx *ctx);
 /* Seconds on a monotonic clock; on sim:// the virtual device's clock. */
@@ -182,6 +188,10 @@ void cli_free_regions(struct cli_region *r, size_t n);
  * valid Intel HEX (then nothing is allocated). */
 bool cli_ihex_to_bin(const uint8_t *text, size_t len, uint32_t base, uint8_t **out,
                      size_t *out_len);
+/* PSRAM from esptool's feature list: 1 when PSRAM in the package is listed, -1 (unknown)
+ * otherwise, also for the ESP32-S2's "No Embedded PSRAM" (a module may still carry PSRAM
+ * outside the chip). */
+int cli_psram_from_features(const char *features);
 /* Hex MD5 of data (lowercase, 33 bytes with NUL). */
 void cli_md5_hex(const uint8_t *data, size_t len, char out[33]);
 /* "4MB", "512KB" for a size in bytes. */

@@ -73,7 +73,13 @@ static struct {
     double xfer_t1;          /* last progress report of the current transfer */
     const char *curfile;     /* file being written, for messages */
     bool soft_reset_refused; /* --after soft-reset from the stub */
+    bool rom_erase_line;     /* print "Erasing flash..." once the write plan is known */
 } ses;
+
+void cli_write_erase_line(bool on)
+{
+    ses.rom_erase_line = on;
+}
 
 void cli_xfer_begin(const char *file)
 {
@@ -183,8 +189,14 @@ static void on_event(void *user, const struct el_event *ev)
                    ses.curfile ? ses.curfile : "data", (unsigned long long)ev->a);
         break;
     case EL_EV_CHANGED_SECTORS:
-        cli_printf("Reflashing %lld changed sectors of %lld.\n", (long long)ev->a,
-                   (long long)ev->b);
+        if (ev->a < ev->b)
+            cli_printf("Skipped %lld of %lld sectors already holding this data (device MD5); "
+                       "writing %lld changed sector%s...\n",
+                       (long long)(ev->b - ev->a), (long long)ev->b, (long long)ev->a,
+                       ev->a == 1 ? "" : "s");
+        if (ses.rom_erase_line && ev->a > 0)
+            cli_printf("Erasing flash...\n"); /* the ROM erases when each write begins */
+        ses.rom_erase_line = false;
         break;
     case EL_EV_HARD_RESET:
         cli_printf("Hard resetting via RTS pin...\n");
@@ -643,6 +655,27 @@ int cli_connect(struct cli_ctx *ctx, struct el_loader **out)
     if (rc)
         return rc;
 
+    /* the baud: --baud as esptool (only above the connect rate), or without it the rate
+     * known to work on the port's USB bridge; before the stub so that it uploads fast too */
+    if (ctx->opts.baud_given || strcmp(ctx->opts.before, "no-reset-no-sync") != 0) {
+        unsigned ib = initial_baud(ctx), chosen = 0;
+        unsigned req = ctx->opts.baud_given ? ctx->opts.baud : 0;
+        if (!req || req > ib) {
+            rc = el_loader_auto_baud(ctx->loader, req, &chosen);
+            if (rc == EL_E_UNSUPPORTED) {
+                if (strcmp(el_port_kind(ctx->port), "socket") == 0)
+                    cli_printf("Note: the baud rate of a socket:// port is set by the other end; "
+                               "keeping it.\n");
+                else
+                    cli_printf("WARNING: ROM doesn't support changing baud rate. Keeping initial "
+                               "baud rate %u\n",
+                               ib);
+            } else if (rc != EL_OK) {
+                return cli_fail(ctx, rc, "cannot change the baud rate");
+            }
+        }
+    }
+
     /* the stub, unless --no-stub or the command does not need one */
     bool want_stub = ctx->cmd && (ctx->cmd->flags & NEED_STUB) && !ctx->opts.no_stub;
     if (want_stub && !el_loader_is_stub(ctx->loader)) {
@@ -671,21 +704,6 @@ int cli_connect(struct cli_ctx *ctx, struct el_loader **out)
             return rc;
     }
 
-    unsigned ib = initial_baud(ctx);
-    if (ctx->opts.baud > ib) {
-        rc = el_loader_change_baud(ctx->loader, ctx->opts.baud);
-        if (rc == EL_E_UNSUPPORTED) {
-            if (strcmp(el_port_kind(ctx->port), "socket") == 0)
-                cli_printf("Note: the baud rate of a socket:// port is set by the other end; "
-                           "keeping it.\n");
-            else
-                cli_printf("WARNING: ROM doesn't support changing baud rate. Keeping initial "
-                           "baud rate %u\n",
-                           ib);
-        } else if (rc != EL_OK) {
-            return cli_fail(ctx, rc, "cannot change the baud rate");
-        }
-    }
     *out = ctx->loader;
     return 0;
 }

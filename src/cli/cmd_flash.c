@@ -463,7 +463,7 @@ static int preflight(struct cli_ctx *ctx, struct el_loader *l, const struct writ
     t.flash_size = flash_size;
     t.secure_boot = ci && ci->secure_boot;
     t.flash_encryption = ci && ci->flash_encryption;
-    t.psram = ci && strstr(ci->features[EL_STYLE_V4], "PSRAM") ? 1 : -1;
+    t.psram = ci ? cli_psram_from_features(ci->features[EL_STYLE_V4]) : -1;
     t.chip_description = ci ? ci->description[EL_STYLE_V4] : "";
     t.partition_table_offset = 0x8000;
     /* the partition table the device will boot with: from the files if one is written
@@ -566,13 +566,15 @@ int cmd_write_flash(struct cli_ctx *ctx, int argc, char **argv)
         {"force", NULL, NULL, OPT_FLAG, &a.force, NULL, NULL,
          "write even if the pre-flight or security checks refuse", 0, NULL, NULL},
         {"compress", NULL, "z", OPT_FLAG, &a.compress, NULL, NULL,
-         "compress the data in transfer (default with the stub)", 0, NULL, NULL},
+         "compress the data in transfer (the default, also with --no-stub)", 0, NULL, NULL},
         {"no-compress", NULL, "u", OPT_FLAG, &a.no_compress, NULL, NULL,
-         "send the data uncompressed (default with --no-stub)", 0, NULL, NULL},
+         "send the data uncompressed", 0, NULL, NULL},
         {"skip-flashed", NULL, "s", OPT_FLAG, &a.skip_flashed, NULL, NULL,
-         "skip files whose data is already in flash (MD5 check)", 0, NULL, NULL},
+         "only skip whole files whose data is already in flash (one MD5 each; by default "
+         "unchanged sectors are skipped too)",
+         0, NULL, NULL},
         {"no-skip", NULL, NULL, OPT_FLAG, &a.no_skip, NULL, NULL,
-         "always write, even unchanged data (the default)", 0, NULL, NULL},
+         "write everything, even data the device already holds", 0, NULL, NULL},
         {"flash-type", NULL, "ft", OPT_STR, &a.flash_type, flash_type_choices, "TYPE",
          "flash type (nor)", 0, NULL, NULL},
         {"monitor", NULL, NULL, OPT_FLAG, &a.monitor, NULL, NULL,
@@ -702,20 +704,29 @@ int cmd_write_flash(struct cli_ctx *ctx, int argc, char **argv)
     }
 
     for (size_t i = 0; i < n; i++) {
-        if (!ctx->stub && !a.skip_flashed)
+        /* espload's fast defaults: measured compressor, device MD5s of the region, its 64 KiB
+         * blocks and 4 KiB sectors, only changed sectors written; the final MD5 of the whole
+         * region always runs */
+        struct el_write_opts wo;
+        el_write_opts_init_fast(&wo);
+        if (a.no_compress)
+            wo.compress = 0;
+        if (a.no_skip)
+            wo.skip_unchanged = wo.diff_sectors = false;
+        if (a.skip_flashed)
+            wo.diff_sectors = false; /* esptool's -s: skip the whole file if its MD5 matches */
+        bool plan = wo.diff_sectors;
+        if (!ctx->stub && !a.skip_flashed && !plan)
             cli_printf("Erasing flash...\n"); /* the ROM erases when the write begins */
         cli_printf("%s", img[i].msgs);
-        struct el_write_opts wo;
-        el_write_opts_init(&wo);
-        wo.compress = a.compress ? 1 : a.no_compress ? 0 : -1;
-        wo.compressor = EL_COMP_ZLIB9;
-        wo.skip_unchanged = a.skip_flashed;
         struct el_write_result res;
         memset(&res, 0, sizeof(res));
         cli_xfer_begin(r[i].path);
+        cli_write_erase_line(!ctx->stub && plan);
         if (a.no_progress)
             el_loader_set_progress_cb(l, NULL, NULL);
         int e = el_flash_write(l, r[i].addr, img[i].data, img[i].len, &wo, &res);
+        cli_write_erase_line(false);
         double secs = cli_xfer_seconds();
         if (e == EL_E_VERIFY) {
             cli_out_endline();
@@ -741,29 +752,39 @@ int cmd_write_flash(struct cli_ctx *ctx, int argc, char **argv)
         }
         /* the ROM path starts at the sector boundary (esptool prints that address) */
         uint32_t at = ctx->stub ? r[i].addr : r[i].addr & ~0xFFFu;
-        if (!res.skipped) {
+        if (!res.skipped && res.written == 0) {
+            cli_printf("Nothing to write: the device already holds this data.\n");
+        } else if (!res.skipped) {
+            /* the bytes actually written and sent (only the changed sectors with a plan) */
+            double kbit = secs > 0 ? (double)res.written / secs * 8 / 1000 : 0;
+            char where[96];
+            if (res.written < res.len)
+                snprintf(where, sizeof(where), "to %u changed sector%s of the image at 0x%08x",
+                         (unsigned)res.sectors_written, res.sectors_written == 1 ? "" : "s", at);
+            else
+                snprintf(where, sizeof(where), "at 0x%08x", at);
             if (res.compressed) {
                 if (secs > 0)
-                    cli_progress_done("Wrote %zu bytes (%zu compressed) at 0x%08x in %.1f "
+                    cli_progress_done("Wrote %zu bytes (%zu compressed) %s in %.1f "
                                       "seconds (effective %.1f kbit/s)...",
-                                      res.len, res.wire_len, at, secs,
-                                      (double)res.len / secs * 8 / 1000);
+                                      res.written, res.wire_len, where, secs, kbit);
                 else
-                    cli_progress_done("Wrote %zu bytes (%zu compressed) at 0x%08x in %.1f "
+                    cli_progress_done("Wrote %zu bytes (%zu compressed) %s in %.1f "
                                       "seconds...",
-                                      res.len, res.wire_len, at, secs);
+                                      res.written, res.wire_len, where, secs);
             } else {
                 if (secs > 0)
-                    cli_progress_done("Wrote %zu bytes at 0x%08x in %.1f seconds (%.1f "
+                    cli_progress_done("Wrote %zu bytes %s in %.1f seconds (%.1f "
                                       "kbit/s)...",
-                                      res.len, at, secs, (double)res.len / secs * 8 / 1000);
+                                      res.written, where, secs, kbit);
                 else
-                    cli_progress_done("Wrote %zu bytes at 0x%08x in %.1f seconds...", res.len, at,
+                    cli_progress_done("Wrote %zu bytes %s in %.1f seconds...", res.written, where,
                                       secs);
             }
         }
-        /* only a matching device MD5 earns this line */
-        if (res.verified && !res.skipped && !sdm)
+        /* only a matching device MD5 of the whole region earns this line (for a skipped file
+         * the MD5 that found it unchanged is that check) */
+        if (res.verified && !sdm)
             cli_printf("Hash of data verified.\n");
     }
     cli_printf("\nLeaving...\n");

@@ -318,6 +318,7 @@ static int finish_globals(struct cli_ctx *ctx, struct gopts *g)
             return cli_usage_error(prog, "argument --baud/-b: invalid baud rate: '%s'%s", baud,
                                    g->baud ? "" : " (from ESPTOOL_BAUD)");
         ctx->opts.baud = (unsigned)v;
+        ctx->opts.baud_given = true;
     }
     /* --before / --after */
     const char *before = env_default(g->before, "ESPTOOL_BEFORE");
@@ -415,6 +416,18 @@ static bool wants_help(int argc, char **argv)
     return false;
 }
 
+/* Machine-readable output on stdout (doctor --json): no banner, nothing but the data. */
+bool cli_machine_output(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return false;
+        if (strcmp(argv[i], "--json") == 0 || strncmp(argv[i], "--json=", 7) == 0)
+            return true;
+    }
+    return false;
+}
+
 int cli_main(int argc, char **argv)
 {
     char *argstore = NULL;
@@ -496,7 +509,8 @@ int cli_main(int argc, char **argv)
     ctx.cmd_name = argv[1];
     int cargc = npos;
     char **cargv = argv + 1;
-    if (!wants_help(cargc, cargv) && strcmp(cmd->name, "help") != 0)
+    if (!wants_help(cargc, cargv) && strcmp(cmd->name, "help") != 0 &&
+        !cli_machine_output(cargc, cargv))
         cli_printf("espload v%s\n", EL_VERSION);
     rc = cmd->fn(&ctx, cargc, cargv);
     if (rc == CLI_HELP_SHOWN)
@@ -506,7 +520,7 @@ int cli_main(int argc, char **argv)
     cli_ctx_close(&ctx);
     if (!cli_out_flush() && rc == 0) {
         fprintf(stderr,
-                "A fatal error occurred: cannot write the output: %s; check the disk "
+                "\nA fatal error occurred: cannot write the output: %s; check the disk "
                 "or pipe stdout is going to\n",
                 strerror(errno));
         rc = EXIT_FAILURE_OTHER;

@@ -559,6 +559,7 @@ static int write_runs(struct el_loader *l, uint32_t start, const uint8_t *buf, s
             return rc;
     }
     r->wire_len = (size_t)wp.wire_base;
+    r->written = raw;
     wp.pr.block = wp.pr.blocks;
     wp.pr.done = raw;
     wp.pr.wire_done = wp.wire_base;

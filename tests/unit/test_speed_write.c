@@ -199,6 +199,7 @@ static void t_speed_blank_sectors_not_written(void **state)
         /* two runs, one compression summary with the real totals, one progress sequence */
         assert_int_equal(s.compressed, 1);
         assert_int_equal(s.comp_raw, (int64_t)r.sectors_written * 0x1000);
+        assert_int_equal(r.written, (size_t)r.sectors_written * 0x1000);
         assert_int_equal(s.comp_z, (int64_t)r.wire_len);
         assert_true(r.compressed);
         assert_int_equal(s.progress_ends, 1);
