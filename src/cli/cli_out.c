@@ -133,7 +133,8 @@ void cli_fatal(const char *fmt, ...)
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     cli_out_endline();
-    fprintf(stderr, "A fatal error occurred: %s\n", buf);
+    /* esptool leaves a blank line before it */
+    fprintf(stderr, "\nA fatal error occurred: %s\n", buf);
     fflush(stderr);
 }
 

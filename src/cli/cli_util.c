@@ -4,11 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <md5.h>
 
 #include "cli/cli_int.h"
+#include "espload/err.h"
+#include "espload/image.h"
 
 /* Larger than any flash we can address (ESP32 family: 128 MB at most on the stub path). */
 #define CLI_MAX_FILE (256u * 1024 * 1024)
@@ -94,110 +97,50 @@ int cli_write_file(const char *path, const uint8_t *data, size_t len)
     return 0;
 }
 
-static int hexval(const char *p)
+/* The last record is an end-of-file record (":00000001FF"): a file cut short is not taken
+ * for Intel HEX. */
+static bool ihex_has_eof(const uint8_t *text, size_t len)
 {
-    int v = 0;
-    for (int i = 0; i < 2; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= c - '0';
-        else if (c >= 'a' && c <= 'f')
-            v |= c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            v |= c - 'A' + 10;
-        else
-            return -1;
-    }
-    return v;
-}
-
-/* One pass over Intel HEX text: with out == NULL finds the highest address written; else
- * copies data records at or above base into out (cap bytes). Returns false on any
- * malformed record (bad digit, length, checksum, or no end record). */
-static bool ihex_pass(const uint8_t *text, size_t len, uint32_t base, uint64_t *max_end,
-                      uint8_t *out, size_t cap)
-{
-    uint32_t upper = 0;
-    size_t i = 0;
-    bool eof = false;
-    *max_end = 0;
-    while (i < len && !eof) {
-        while (i < len && (text[i] == '\r' || text[i] == '\n' || text[i] == ' ' || text[i] == '\t'))
-            i++;
-        if (i >= len)
-            break;
-        if (text[i] != ':')
-            return false;
-        const char *r = (const char *)text + i + 1;
-        size_t avail = len - i - 1;
-        if (avail < 10)
-            return false;
-        int n = hexval(r);
-        if (n < 0 || avail < (size_t)(10 + 2 * n))
-            return false;
-        uint8_t rec[4 + 255 + 1];
-        unsigned sum = 0;
-        for (int k = 0; k < n + 5; k++) {
-            int v = hexval(r + 2 * k);
-            if (v < 0)
-                return false;
-            rec[k] = (uint8_t)v;
-            sum += (unsigned)v;
-        }
-        if (sum & 0xFF)
-            return false;
-        uint32_t off = ((uint32_t)rec[1] << 8) | rec[2];
-        switch (rec[3]) {
-        case 0x00: {
-            uint64_t a = (uint64_t)upper + off;
-            if (a + (uint64_t)n > 0x100000000ull)
-                return false;
-            if (a + (uint64_t)n > *max_end)
-                *max_end = a + (uint64_t)n;
-            for (int k = 0; k < n && out; k++)
-                if (a + (uint64_t)k >= base && a + (uint64_t)k - base < cap)
-                    out[a + (uint64_t)k - base] = rec[4 + k];
-            break;
-        }
-        case 0x01:
-            eof = true;
-            break;
-        case 0x02:
-            if (n != 2)
-                return false;
-            upper = (((uint32_t)rec[4] << 8) | rec[5]) << 4;
-            break;
-        case 0x04:
-            if (n != 2)
-                return false;
-            upper = (((uint32_t)rec[4] << 8) | rec[5]) << 16;
-            break;
-        case 0x03:
-        case 0x05:
-            break; /* start addresses: not data */
-        default:
-            return false;
-        }
-        i += 1 + 10 + 2 * (size_t)n;
-    }
-    return eof;
+    size_t end = len;
+    while (end > 0 && (text[end - 1] == '\r' || text[end - 1] == '\n' || text[end - 1] == ' ' ||
+                       text[end - 1] == '\t'))
+        end--;
+    size_t start = end;
+    while (start > 0 && text[start - 1] != '\n' && text[start - 1] != '\r')
+        start--;
+    return end - start == 11 && !strncasecmp((const char *)text + start, ":00000001FF", 11);
 }
 
 bool cli_ihex_to_bin(const uint8_t *text, size_t len, uint32_t base, uint8_t **out, size_t *out_len)
 {
     *out = NULL;
     *out_len = 0;
-    uint64_t end;
-    if (len == 0 || text[0] != ':' || !ihex_pass(text, len, base, &end, NULL, 0) || end <= base ||
-        end - base > CLI_MAX_FILE)
+    if (len == 0 || text[0] != ':' || !ihex_has_eof(text, len))
         return false;
+    uint8_t *bin = NULL;
+    size_t blen = 0;
+    uint32_t lo = 0;
+    char why[160];
+    if (el_ihex_decode((const char *)text, len, &bin, &blen, &lo, why, sizeof(why)) != EL_OK)
+        return false;
+    uint64_t end = (uint64_t)lo + blen; /* one past the highest byte written */
+    if (end <= base || end - base > CLI_MAX_FILE) {
+        free(bin);
+        return false;
+    }
     size_t n = (size_t)(end - base);
     uint8_t *buf = malloc(n);
-    if (!buf)
+    if (!buf) {
+        free(bin);
         return false;
+    }
+    /* from base up: 0xFF before the first record, bytes below base dropped (esptool) */
     memset(buf, 0xFF, n);
-    ihex_pass(text, len, base, &end, buf, n);
+    if (lo >= base)
+        memcpy(buf + (lo - base), bin, blen);
+    else
+        memcpy(buf, bin + (base - lo), n);
+    free(bin);
     *out = buf;
     *out_len = n;
     return true;
@@ -302,4 +245,19 @@ const char *cli_size_str(uint32_t bytes, char *buf, size_t cap)
     else
         snprintf(buf, cap, "%u bytes", bytes);
     return buf;
+}
+
+int cli_psram_from_features(const char *features)
+{
+    /* esptool lists "Embedded PSRAM", "Embedded PSRAM 2MB", ... for in-package PSRAM and
+     * "No Embedded PSRAM" (ESP32-S2) when there is none in the package; neither tells about
+     * PSRAM on the module outside the chip, so only a positive listing is known */
+    const char *p = features;
+    while (p && (p = strstr(p, "Embedded PSRAM")) != NULL) {
+        bool negated = p - features >= 3 && !strncmp(p - 3, "No ", 3);
+        if (!negated)
+            return 1;
+        p += strlen("Embedded PSRAM");
+    }
+    return -1;
 }

@@ -75,7 +75,7 @@ int cmd_doctor(struct cli_ctx *ctx, int argc, char **argv)
         {NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL},
     };
     int npos = 0;
-    int rc = cli_parse(prog, opts, argc, argv, &npos, false, "doctor [options]",
+    int rc = cli_parse(prog, opts, argc, argv, &npos, false, "[options]",
                        "Diagnose a board from its boot log: what happened, why, and the fix. "
                        "Reads --log FILE, a piped log on stdin, or (with --port, or when stdin "
                        "is a terminal) resets the chip and listens. Exit code 0: healthy; 12: "
@@ -142,7 +142,8 @@ int cmd_doctor(struct cli_ctx *ctx, int argc, char **argv)
         if (c)
             o.chip = c->name;
         if (ci) {
-            if (strstr(ci->features[0], "PSRAM") || strstr(ci->features[1], "PSRAM"))
+            if (cli_psram_from_features(ci->features[0]) == 1 ||
+                cli_psram_from_features(ci->features[1]) == 1)
                 o.psram = 1;
             o.flash_encryption = ci->flash_encryption;
             o.secure_boot = ci->secure_boot;

@@ -433,7 +433,7 @@ int cmd_monitor(struct cli_ctx *ctx, int argc, char **argv)
         {NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL},
     };
     int npos = 0;
-    int rc = cli_parse(prog, opts, argc, argv, &npos, false, "monitor [options]",
+    int rc = cli_parse(prog, opts, argc, argv, &npos, false, "[options]",
                        "Serial terminal on the chip's UART at 115200 baud (or --baud). Ctrl-] "
                        "quits, Ctrl-T R resets the chip, Ctrl-T H lists the keys. Device output "
                        "is decoded by the boot-log doctor (see 'espload doctor').");

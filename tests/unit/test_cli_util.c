@@ -142,13 +142,27 @@ static void test_cli_util_misc(void **state)
     assert_string_equal(cli_size_str(1000, buf, sizeof(buf)), "1000 bytes");
 }
 
+static void test_cli_util_psram(void **state)
+{
+    (void)state;
+    assert_int_equal(cli_psram_from_features("WiFi, BT, Dual Core, Embedded Flash, Embedded PSRAM"),
+                     1);
+    assert_int_equal(cli_psram_from_features("WiFi, BLE, Embedded PSRAM 8MB (AP_3v3)"), 1);
+    /* ESP32-S2 without PSRAM in the package: not "has PSRAM" (unknown: the module may) */
+    assert_int_equal(cli_psram_from_features("WiFi, No Embedded Flash, No Embedded PSRAM, ADC and "
+                                             "temperature sensor calibration in BLK2 of efuse V2"),
+                     -1);
+    assert_int_equal(cli_psram_from_features("No Embedded PSRAM"), -1);
+    assert_int_equal(cli_psram_from_features("WiFi, BT, Dual Core, 240MHz"), -1);
+    assert_int_equal(cli_psram_from_features(""), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cli_util_ihex),
-        cmocka_unit_test(test_cli_util_ihex_bad),
-        cmocka_unit_test(test_cli_util_regions),
-        cmocka_unit_test(test_cli_util_misc),
+        cmocka_unit_test(test_cli_util_ihex),    cmocka_unit_test(test_cli_util_ihex_bad),
+        cmocka_unit_test(test_cli_util_regions), cmocka_unit_test(test_cli_util_misc),
+        cmocka_unit_test(test_cli_util_psram),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
