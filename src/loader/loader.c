@@ -125,20 +125,25 @@ unsigned el_timeout_per_mb(unsigned ms_per_mb, uint64_t size)
 
 int eli_fail(struct el_loader *l, int code, const char *fmt, ...)
 {
+    /* formatted aside first: callers may quote the previous message (l->errmsg) */
+    char buf[sizeof(l->errmsg)];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(l->errmsg, sizeof(l->errmsg), fmt, ap);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
+    memcpy(l->errmsg, buf, sizeof(buf));
     l->errhint[0] = '\0';
     return code;
 }
 
 void eli_hint(struct el_loader *l, const char *fmt, ...)
 {
+    char buf[sizeof(l->errhint)];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(l->errhint, sizeof(l->errhint), fmt, ap);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
+    memcpy(l->errhint, buf, sizeof(buf));
 }
 
 void eli_clear_error(struct el_loader *l)

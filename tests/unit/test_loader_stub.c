@@ -205,6 +205,11 @@ static void t_upload_explicit(void **state)
     assert_int_equal(el_loader_connect(l, &o), EL_OK);
     assert_int_equal(el_loader_run_stub(l, &img), EL_E_PROTO);
     assert_non_null(strstr(el_loader_errmsg(l), "Failed to start stub flasher"));
+    /* the cause is quoted once, whole: no text formatted over itself */
+    const char *em = el_loader_errmsg(l);
+    assert_non_null(strstr(em, "Failed to start stub flasher: no greeting ("));
+    assert_null(strstr(em + 1, "Failed to start stub flasher"));
+    assert_int_equal(em[strlen(em) - 1], ')');
     assert_false(el_loader_is_stub(l));
     el_loader_free(l);
     mock_port_free(m);
