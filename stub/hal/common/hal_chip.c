@@ -345,6 +345,12 @@ static void hal_run(void *ctx, uint32_t entry)
     }
 }
 
+static int hal_security_info(void *ctx, uint8_t *out, uint32_t cap)
+{
+    (void)ctx;
+    return stub_chip_security_info(out, cap);
+}
+
 static void hal_poll(void *ctx)
 {
     (void)ctx;
@@ -376,7 +382,7 @@ void stub_main(void)
         .delay_us = hal_delay_us,
         .poll = hal_poll,
         .flash_unlock = hal_flash_unlock,
-        .security_info = 0,
+        .security_info = hal_security_info,
     };
     core = stub_core_init(core_mem, &hal, flash_detect_size());
     stub_core_greet(core);

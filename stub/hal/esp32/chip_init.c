@@ -23,6 +23,15 @@ void stub_chip_init(void)
     }
 }
 
+/* The ESP32 ROM has no GET_SECURITY_INFO and esptool's ESP32 stub answers "not
+ * implemented" (FF): so does this one. */
+int stub_chip_security_info(uint8_t *out, uint32_t cap)
+{
+    (void)out;
+    (void)cap;
+    return 0;
+}
+
 int stub_hal_mem_protected(uint32_t addr, uint32_t len)
 {
     uint32_t end = addr + len;
