@@ -8,9 +8,13 @@
 # This script does the same against the virtual device, with a firmware image of the same
 # size (1,108,080 bytes) and layout (2nd-stage bootloader at 0x1000, partition table at
 # 0x8000, app at 0x10000), then reads the flash back and shows what the chip prints on boot.
+# Then the rest of the seed's story: the same image flashed again (nothing to send), the
+# "esp32spiram" build flashed to this board without PSRAM (the pre-flight warning names the
+# fix), and espload doctor on the boot log the seed's user got from that build.
 #
 #   sh scripts/demo.sh [BUILD_DIR]                 run the demo (default build dir: build)
 #   sh scripts/demo.sh --make-image OUT.bin        only write the demo image (used by tests)
+#   sh scripts/demo.sh --make-spiram-image OUT.bin the same built with PSRAM (SPIRAM) support
 #   sh scripts/demo.sh --make-ram-image OUT.bin    a small RAM-only image for load_ram tests
 #
 # The image is deterministic: its segments are real machine code taken from the C library
@@ -107,6 +111,16 @@ make_image() {
     }
     tmp=$out.parts
     mkdir -p "$tmp"
+    if [ "${2:-}" = spiram ]; then
+        # a build with CONFIG_SPIRAM: ESP-IDF compiles in its external-RAM start-up code, whose
+        # messages are in the app's read-only data (the first segment of the app below starts
+        # at source offset 200000: the strings go there)
+        head -c 200000 "$SRC" >"$tmp/src"
+        printf '%s\0' "Failed to init external RAM!" "SPI SRAM memory test" \
+            "PSRAM ID read error: 0x%08x" "esp_psram" >>"$tmp/src"
+        tail -c +200001 "$SRC" >>"$tmp/src"
+        SRC=$tmp/src
+    fi
     # 2nd-stage bootloader, laid out like the seed's (its "load:" lines in the boot log)
     image "$tmp/boot.bin" 0x4007b288 2 0x20 \
         "0x3fff0018:4:0 0x3fff001c:4596:4096 0x40078000:0:0 0x40078000:14140:65536"
@@ -143,6 +157,10 @@ if [ "${1:-}" = "--make-image" ]; then
     make_image "$2"
     exit 0
 fi
+if [ "${1:-}" = "--make-spiram-image" ]; then
+    make_image "$2" spiram
+    exit 0
+fi
 if [ "${1:-}" = "--make-ram-image" ]; then
     # a small image that runs from RAM (load_ram): DRAM and IRAM segments only
     SRC=$(code_source)
@@ -155,6 +173,11 @@ ESPLOAD=${ESPLOAD:-$B/espload}
 T=$(mktemp -d "${TMPDIR:-/tmp}/espload-demo.XXXXXX")
 trap 'rm -rf "$T"' EXIT INT TERM
 PORT="sim://esp32?flash=$T/board.bin&timing=1&flash-size=4MB&mac=30:ae:a4:80:55:e0&revision=0&package=D0WDQ5"
+# the DevKitC's USB bridge is a CP2102 (10c4:ea60): with a simulator that models it, espload
+# picks the bridge's rate by itself
+if "$ESPLOAD" --chip esp32 --port "sim://esp32?usb=10c4:ea60" --silent chip_id >/dev/null 2>&1; then
+    PORT="$PORT&usb=10c4:ea60"
+fi
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
@@ -186,5 +209,29 @@ else
     "$ESPLOAD" --chip esp32 --port "$PORT" --after hard-reset verify_flash 0x1000 \
         "$T/esp32-micropython.bin"
 fi
+
+echo
+echo "== the same image again: the device's MD5 says it is already there, nothing is sent =="
+step espload --chip esp32 --port "sim://esp32?..." write_flash -z 0x1000 esp32-micropython.bin
+"$ESPLOAD" --chip esp32 --port "$PORT" write_flash -z 0x1000 "$T/esp32-micropython.bin"
+
+echo
+echo "== the seed's next step: the esp32spiram build, on this board without PSRAM =="
+make_image "$T/esp32spiram-micropython.bin" spiram
+echo "SPIRAM build: $(fsize "$T/esp32spiram-micropython.bin") bytes; its app carries ESP-IDF's external-RAM start-up code"
+step espload --chip esp32 --port "sim://esp32?..." write_flash -z 0x1000 esp32spiram-micropython.bin
+"$ESPLOAD" --chip esp32 --port "$PORT" write_flash -z 0x1000 "$T/esp32spiram-micropython.bin"
+
+echo
+echo "== the boot log the seed's user got from that build, diagnosed =="
+LOG=$(dirname "$0")/../tests/data/bootlogs/seed-esp32spiram-20180630-v1.9.4-227.log
+step espload doctor --log seed-esp32spiram-20180630-v1.9.4-227.log
+sed 's/^/    | /' "$LOG"
+echo
+rc=0
+"$ESPLOAD" doctor --log "$LOG" || rc=$?
+echo "(doctor exit code $rc: 12 = a problem was found)"
+[ "$rc" -eq 12 ]
+
 echo
 echo "demo done."
