@@ -72,6 +72,13 @@ tail -c $((0x1000)) "$tmp/back2.bin" >"$tmp/b2tail"
 dd if="$tmp/rnd.bin" bs=4096 skip=16 count=1 2>/dev/null | cmp -s - "$tmp/b2tail" ||
     fail "erase_region went past its end"
 ok "erase_region erased exactly its region"
+if [ "$chip" = esp32c3 ]; then
+    # no --chip: detection from the running stub's GET_SECURITY_INFO reply
+    timeout 600 "$E" --port socket://127.0.0.1:$port --before no_reset --after no_reset_stub \
+        get_security_info >"$tmp/out" 2>&1 || fail "get_security_info: $(tail -3 "$tmp/out")"
+    grep -q "Chip ID: 5" "$tmp/out" || fail "security info lacks chip id 5"
+    ok "GET_SECURITY_INFO from the running stub (chip detected without --chip)"
+fi
 run --after no_reset flash_id || fail "flash_id, after no_reset"
 grep -q "Staying in bootloader" "$tmp/out" || fail "did not leave the stub"
 sleep 1
