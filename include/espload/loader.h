@@ -297,6 +297,14 @@ int el_loader_chip_info(struct el_loader *l, struct el_chip_info *info);
  * value at `baud` (clkdiv 0 = do not estimate the crystal). Exposed for tests. */
 void el_esp32_describe(const uint32_t efuse[7], uint32_t apb_ctl_date, uint32_t clkdiv,
                        unsigned baud, struct el_chip_info *info);
+/* Where the chips after the ESP32 keep their revision (esptool's get_major/minor_chip_version):
+ * words [0, n) from address *base (BLOCK1 words 0..5; BLOCK2 words 0..1 on the ESP32-C2), and
+ * on the ESP32-S3 also *extra (BLOCK2 word 4, the block version). false for other chips. */
+bool el_chip_rev_words(enum el_chip_id chip, uint32_t efuse_base, uint32_t *base, size_t *n,
+                       uint32_t *extra);
+/* Pure: the revision from those words (w[0..n), extra as read). */
+void el_chip_rev_decode(enum el_chip_id chip, const uint32_t *w, uint32_t extra, unsigned *major,
+                        unsigned *minor);
 
 /* ------------------------------------------------------------------------------------ */
 /* Flasher stub                                                                           */

@@ -146,6 +146,65 @@ void el_esp32_describe(const uint32_t efuse[7], uint32_t apb_ctl_date, uint32_t 
     info->flash_encryption = popcount32((efuse[0] >> 20) & 0x7Fu) & 1u;
 }
 
+bool el_chip_rev_words(enum el_chip_id chip, uint32_t efuse_base, uint32_t *base, size_t *n,
+                       uint32_t *extra)
+{
+    *base = efuse_base + 0x44; /* BLOCK1 (MAC_SYS) */
+    *n = 6;
+    *extra = 0;
+    switch (chip) {
+    case EL_CHIP_ESP32S2:
+    case EL_CHIP_ESP32C3:
+    case EL_CHIP_ESP32C6:
+    case EL_CHIP_ESP32H2:
+        return true;
+    case EL_CHIP_ESP32S3:
+        *extra = efuse_base + 0x5C + 4 * 4; /* BLOCK2 word 4: block version major */
+        return true;
+    case EL_CHIP_ESP32C2:
+        *base = efuse_base + 0x40; /* BLOCK2 */
+        *n = 2;
+        return true;
+    default:
+        *n = 0;
+        return false;
+    }
+}
+
+void el_chip_rev_decode(enum el_chip_id chip, const uint32_t *w, uint32_t extra, unsigned *major,
+                        unsigned *minor)
+{
+    *major = *minor = 0;
+    switch (chip) {
+    case EL_CHIP_ESP32S2:
+        *major = (w[3] >> 18) & 3u;
+        *minor = (((w[3] >> 20) & 1u) << 3) | ((w[4] >> 4) & 7u);
+        break;
+    case EL_CHIP_ESP32S3:
+    case EL_CHIP_ESP32C3:
+        *major = (w[5] >> 24) & 3u;
+        *minor = (((w[5] >> 23) & 1u) << 3) | ((w[3] >> 18) & 7u);
+        /* ESP32-S3 v0.0 with block version v1.1 used the major field for something else */
+        if (chip == EL_CHIP_ESP32S3 && *minor == 0 && (extra & 3u) == 1 && ((w[3] >> 24) & 7u) == 1)
+            *major = 0;
+        break;
+    case EL_CHIP_ESP32C6:
+        *major = (w[3] >> 22) & 3u;
+        *minor = (w[3] >> 18) & 0xFu;
+        break;
+    case EL_CHIP_ESP32H2:
+        *major = (w[3] >> 21) & 3u;
+        *minor = (w[3] >> 18) & 7u;
+        break;
+    case EL_CHIP_ESP32C2:
+        *major = (w[1] >> 20) & 3u;
+        *minor = (w[1] >> 16) & 0xFu;
+        break;
+    default:
+        break;
+    }
+}
+
 struct other_chip {
     enum el_chip_id id;
     const char *feat_v4;
@@ -198,9 +257,28 @@ int el_loader_chip_info(struct el_loader *l, struct el_chip_info *info)
         if (others[i].id == c->id)
             o = &others[i];
     info->chip = c->id;
+    /* the revision, where esptool reads it (not in secure download mode: eFuses unreadable) */
+    uint32_t rbase, rextra, w[6] = {0}, xv = 0;
+    size_t rn;
+    if (el_chip_rev_words(c->id, c->efuse_base, &rbase, &rn, &rextra)) {
+        bool ok = true;
+        for (size_t i = 0; i < rn && ok; i++)
+            ok = el_loader_read_reg(l, rbase + 4 * (uint32_t)i, &w[i]) == EL_OK;
+        if (ok && rextra)
+            ok = el_loader_read_reg(l, rextra, &xv) == EL_OK;
+        if (ok) {
+            el_chip_rev_decode(c->id, w, xv, &info->rev_major, &info->rev_minor);
+            info->rev_known = true;
+        }
+        eli_clear_error(l);
+    }
     for (int s = 0; s < 2; s++) {
         snprintf(info->name[s], sizeof(info->name[s]), "%s", c->display);
-        snprintf(info->description[s], sizeof(info->description[s]), "%s", c->display);
+        if (info->rev_known)
+            snprintf(info->description[s], sizeof(info->description[s]), "%s (revision v%u.%u)",
+                     c->display, info->rev_major, info->rev_minor);
+        else
+            snprintf(info->description[s], sizeof(info->description[s]), "%s", c->display);
         snprintf(info->features[s], sizeof(info->features[s]), "%s",
                  o ? (s == EL_STYLE_V4 ? o->feat_v4 : o->feat_v5) : "");
     }

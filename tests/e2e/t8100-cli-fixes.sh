@@ -2,7 +2,7 @@
 # Command-line details: doctor --json prints nothing but the JSON document; the monitor and
 # doctor usage lines name the command once; Intel HEX inputs of write_flash and verify_flash
 # (converted from the given address, as esptool does; a truncated file is not taken for HEX);
-# a blank line before the fatal error on stderr.
+# the revision of chips after the ESP32; a blank line before the fatal error on stderr.
 . "$(dirname "$0")/lib.sh"
 
 # doctor --json: stdout is one JSON document, no banner
@@ -55,6 +55,13 @@ expect_out "Verifying 0x4 (4) bytes @ 0x00010010" "bytes below the address dropp
 head -n 3 "$T/a.hex" >"$T/cut.hex"
 run "$ESPLOAD" --chip esp32 --port "$PORT" verify_flash 0x10000 "$T/cut.hex"
 expect_rc 8 "truncated .hex is not converted (verify fails)"
+
+# chips after the ESP32 show their revision (read from eFuse; the virtual chips read v0.0)
+for c in esp32s2 esp32s3 esp32c3 esp32c6 esp32h2 esp32c2; do
+    run "$ESPLOAD" --port "sim://$c" chip_id
+    grep -q '^Chip is ESP32-[A-Z0-9]* (revision v0\.0)$' "$T/out" && ok "$c: revision shown" ||
+        not_ok "$c: $(grep '^Chip is' "$T/out")"
+done
 
 # fatal errors: a blank line, then the message, on stderr
 "$ESPLOAD" --chip esp32 --port "$PORT" verify_flash 0x10000 "$T/missing.bin" >"$T/o" 2>"$T/e"

@@ -391,6 +391,69 @@ static void t_describe_variants(void **state)
     assert_int_equal(ci.crystal_mhz, 26);
 }
 
+/* Revisions of the chips after the ESP32, from eFuse words where esptool reads them. */
+static void t_rev_later_chips(void **state)
+{
+    (void)state;
+    uint32_t base, extra, w[6];
+    size_t n;
+    unsigned maj, min;
+    assert_false(el_chip_rev_words(EL_CHIP_ESP32, 0x3FF5A000, &base, &n, &extra));
+    /* ESP32-S2 v1.0 (hi bit of minor in word 3 bit 20, low bits in word 4 bits 4..6) */
+    assert_true(el_chip_rev_words(EL_CHIP_ESP32S2, 0x3F41A000, &base, &n, &extra));
+    assert_int_equal(base, 0x3F41A044);
+    assert_int_equal(n, 6);
+    memset(w, 0, sizeof(w));
+    w[3] = 1u << 18;
+    w[4] = 0u << 4;
+    el_chip_rev_decode(EL_CHIP_ESP32S2, w, 0, &maj, &min);
+    assert_int_equal(maj, 1);
+    assert_int_equal(min, 0);
+    w[3] |= 1u << 20;
+    w[4] = 2u << 4;
+    el_chip_rev_decode(EL_CHIP_ESP32S2, w, 0, &maj, &min);
+    assert_int_equal(min, 10);
+    /* ESP32-S3 v0.2; and v0.0 with block version 1.1 whose major field means something else */
+    assert_true(el_chip_rev_words(EL_CHIP_ESP32S3, 0x60007000, &base, &n, &extra));
+    assert_int_equal(extra, 0x60007000 + 0x5C + 16);
+    memset(w, 0, sizeof(w));
+    w[3] = 2u << 18;
+    el_chip_rev_decode(EL_CHIP_ESP32S3, w, 0, &maj, &min);
+    assert_int_equal(maj, 0);
+    assert_int_equal(min, 2);
+    memset(w, 0, sizeof(w));
+    w[5] = 1u << 24;
+    el_chip_rev_decode(EL_CHIP_ESP32S3, w, 0, &maj, &min);
+    assert_int_equal(maj, 1);
+    w[3] = 1u << 24; /* block version minor 1 */
+    el_chip_rev_decode(EL_CHIP_ESP32S3, w, 1, &maj, &min);
+    assert_int_equal(maj, 0);
+    /* ESP32-C3 v0.4 */
+    memset(w, 0, sizeof(w));
+    w[3] = 4u << 18;
+    el_chip_rev_decode(EL_CHIP_ESP32C3, w, 0, &maj, &min);
+    assert_int_equal(min, 4);
+    /* ESP32-C6 v0.1, ESP32-H2 v0.1 */
+    memset(w, 0, sizeof(w));
+    w[3] = 1u << 18;
+    el_chip_rev_decode(EL_CHIP_ESP32C6, w, 0, &maj, &min);
+    assert_int_equal(maj, 0);
+    assert_int_equal(min, 1);
+    w[3] = (1u << 18) | (1u << 21);
+    el_chip_rev_decode(EL_CHIP_ESP32H2, w, 0, &maj, &min);
+    assert_int_equal(maj, 1);
+    assert_int_equal(min, 1);
+    /* ESP32-C2 v1.1 from BLOCK2 word 1 */
+    assert_true(el_chip_rev_words(EL_CHIP_ESP32C2, 0x60008800, &base, &n, &extra));
+    assert_int_equal(base, 0x60008840);
+    assert_int_equal(n, 2);
+    memset(w, 0, sizeof(w));
+    w[1] = (1u << 20) | (1u << 16);
+    el_chip_rev_decode(EL_CHIP_ESP32C2, w, 0, &maj, &min);
+    assert_int_equal(maj, 1);
+    assert_int_equal(min, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -406,6 +469,7 @@ int main(void)
         cmocka_unit_test(t_device_error_and_timeout),
         cmocka_unit_test(t_chip_info_esp32),
         cmocka_unit_test(t_describe_variants),
+        cmocka_unit_test(t_rev_later_chips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
