@@ -302,6 +302,10 @@ void el_esp32_describe(const uint32_t efuse[7], uint32_t apb_ctl_date, uint32_t 
  * on the ESP32-S3 also *extra (BLOCK2 word 4, the block version). false for other chips. */
 bool el_chip_rev_words(enum el_chip_id chip, uint32_t efuse_base, uint32_t *base, size_t *n,
                        uint32_t *extra);
+/* Pure: ESP32-S2 package name, description and features (embedded flash and PSRAM, BLK2
+ * calibration, as esptool lists them) from BLOCK1 words 0..5 and BLOCK2 word 4; uses
+ * info->rev_major/rev_minor. */
+void el_esp32s2_describe(const uint32_t w[6], uint32_t blk2_w4, struct el_chip_info *info);
 /* Pure: the revision from those words (w[0..n), extra as read). */
 void el_chip_rev_decode(enum el_chip_id chip, const uint32_t *w, uint32_t extra, unsigned *major,
                         unsigned *minor);

@@ -250,11 +250,12 @@ const char *cli_size_str(uint32_t bytes, char *buf, size_t cap)
 int cli_psram_from_features(const char *features)
 {
     /* esptool lists "Embedded PSRAM", "Embedded PSRAM 2MB", ... for in-package PSRAM and
-     * "No Embedded PSRAM" (ESP32-S2) when there is none in the package; neither tells about
+     * "No Embedded PSRAM" / "Unknown Embedded PSRAM" (ESP32-S2) otherwise; neither tells about
      * PSRAM on the module outside the chip, so only a positive listing is known */
     const char *p = features;
     while (p && (p = strstr(p, "Embedded PSRAM")) != NULL) {
-        bool negated = p - features >= 3 && !strncmp(p - 3, "No ", 3);
+        bool negated = (p - features >= 3 && !strncmp(p - 3, "No ", 3)) ||
+                       (p - features >= 8 && !strncmp(p - 8, "Unknown ", 8));
         if (!negated)
             return 1;
         p += strlen("Embedded PSRAM");

@@ -153,13 +153,13 @@ bool el_chip_rev_words(enum el_chip_id chip, uint32_t efuse_base, uint32_t *base
     *n = 6;
     *extra = 0;
     switch (chip) {
-    case EL_CHIP_ESP32S2:
     case EL_CHIP_ESP32C3:
     case EL_CHIP_ESP32C6:
     case EL_CHIP_ESP32H2:
         return true;
+    case EL_CHIP_ESP32S2:
     case EL_CHIP_ESP32S3:
-        *extra = efuse_base + 0x5C + 4 * 4; /* BLOCK2 word 4: block version major */
+        *extra = efuse_base + 0x5C + 4 * 4; /* BLOCK2 word 4: block version */
         return true;
     case EL_CHIP_ESP32C2:
         *base = efuse_base + 0x40; /* BLOCK2 */
@@ -202,6 +202,56 @@ void el_chip_rev_decode(enum el_chip_id chip, const uint32_t *w, uint32_t extra,
         break;
     default:
         break;
+    }
+}
+
+void el_esp32s2_describe(const uint32_t w[6], uint32_t blk2_w4, struct el_chip_info *info)
+{
+    unsigned flash_cap = (w[3] >> 21) & 0xFu, psram_cap = (w[3] >> 28) & 0xFu;
+    unsigned blk2 = (blk2_w4 >> 4) & 7u;
+    const char *name;
+    switch (flash_cap + psram_cap * 100) {
+    case 0:
+        name = "ESP32-S2";
+        break;
+    case 1:
+        name = "ESP32-S2FH2";
+        break;
+    case 2:
+        name = "ESP32-S2FH4";
+        break;
+    case 102:
+        name = "ESP32-S2FNR2";
+        break;
+    case 100:
+        name = "ESP32-S2R2";
+        break;
+    default:
+        name = "Unknown ESP32-S2";
+        break;
+    }
+    static const char *const flash[] = {"No Embedded Flash", "Embedded Flash 2MB",
+                                        "Embedded Flash 4MB"};
+    static const char *const psram[] = {"No Embedded PSRAM", "Embedded PSRAM 2MB",
+                                        "Embedded PSRAM 4MB"};
+    static const char *const cal[2][3] = {
+        {"No calibration in BLK2 of efuse",
+         "ADC and temperature sensor calibration in BLK2 of efuse V1",
+         "ADC and temperature sensor calibration in BLK2 of efuse V2"},
+        {"No calibration in BLK2 of efuse",
+         "ADC and temperature sensor calibration in BLK2 of eFuse V1",
+         "ADC and temperature sensor calibration in BLK2 of eFuse V2"}};
+    for (int s = 0; s < 2; s++) {
+        snprintf(info->name[s], sizeof(info->name[s]), "%s", name);
+        snprintf(info->description[s], sizeof(info->description[s]), "%s (revision v%u.%u)", name,
+                 info->rev_major, info->rev_minor);
+        snprintf(info->features[s], sizeof(info->features[s]), "%s, %s, %s, %s",
+                 s == EL_STYLE_V4 ? "WiFi" : "Wi-Fi, Single Core, 240MHz",
+                 flash_cap < 3 ? flash[flash_cap] : "Unknown Embedded Flash",
+                 psram_cap < 3 ? psram[psram_cap] : "Unknown Embedded PSRAM",
+                 blk2 < 3 ? cal[s][blk2]
+                          : (s == EL_STYLE_V4 ? "Unknown Calibration in BLK2"
+                                              : "Unknown calibration in BLK2"));
     }
 }
 
@@ -282,6 +332,8 @@ int el_loader_chip_info(struct el_loader *l, struct el_chip_info *info)
         snprintf(info->features[s], sizeof(info->features[s]), "%s",
                  o ? (s == EL_STYLE_V4 ? o->feat_v4 : o->feat_v5) : "");
     }
+    if (c->id == EL_CHIP_ESP32S2 && info->rev_known)
+        el_esp32s2_describe(w, xv, info); /* package name and features from the same words */
     if (c->mac_efuse_reg) {
         uint32_t lo, hi;
         rc = el_loader_read_reg(l, c->mac_efuse_reg, &lo);

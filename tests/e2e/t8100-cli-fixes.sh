@@ -63,6 +63,9 @@ for c in esp32s2 esp32s3 esp32c3 esp32c6 esp32h2 esp32c2; do
         not_ok "$c: $(grep '^Chip is' "$T/out")"
 done
 
+run "$ESPLOAD" --port "sim://esp32s2" chip_id
+expect_out "Features: WiFi, No Embedded Flash, No Embedded PSRAM" "ESP32-S2 features as esptool lists them"
+
 # fatal errors: a blank line, then the message, on stderr
 "$ESPLOAD" --chip esp32 --port "$PORT" verify_flash 0x10000 "$T/missing.bin" >"$T/o" 2>"$T/e"
 [ "$(head -n 1 "$T/e")" = "" ] && sed -n 2p "$T/e" | grep -q '^A fatal error occurred: ' &&

@@ -153,6 +153,8 @@ static void test_cli_util_psram(void **state)
                                              "temperature sensor calibration in BLK2 of efuse V2"),
                      -1);
     assert_int_equal(cli_psram_from_features("No Embedded PSRAM"), -1);
+    assert_int_equal(cli_psram_from_features("WiFi, Unknown Embedded PSRAM"), -1);
+    assert_int_equal(cli_psram_from_features("WiFi, Embedded Flash 2MB, Embedded PSRAM 2MB"), 1);
     assert_int_equal(cli_psram_from_features("WiFi, BT, Dual Core, 240MHz"), -1);
     assert_int_equal(cli_psram_from_features(""), -1);
 }

@@ -443,6 +443,21 @@ static void t_rev_later_chips(void **state)
     el_chip_rev_decode(EL_CHIP_ESP32H2, w, 0, &maj, &min);
     assert_int_equal(maj, 1);
     assert_int_equal(min, 1);
+    /* ESP32-S2: package name and features from flash/PSRAM capabilities and BLK2 version */
+    struct el_chip_info ci;
+    memset(&ci, 0, sizeof(ci));
+    memset(w, 0, sizeof(w));
+    el_esp32s2_describe(w, 0, &ci);
+    assert_string_equal(ci.description[EL_STYLE_V4], "ESP32-S2 (revision v0.0)");
+    assert_string_equal(ci.features[EL_STYLE_V4], "WiFi, No Embedded Flash, No Embedded PSRAM, No "
+                                                  "calibration in BLK2 of efuse");
+    w[3] = (2u << 21) | (1u << 28); /* 4 MB flash, 2 MB PSRAM in the package */
+    ci.rev_minor = 1;
+    el_esp32s2_describe(w, 2u << 4, &ci);
+    assert_string_equal(ci.description[EL_STYLE_V4], "ESP32-S2FNR2 (revision v0.1)");
+    assert_non_null(strstr(ci.features[EL_STYLE_V4], "Embedded Flash 4MB, Embedded PSRAM 2MB"));
+    assert_non_null(strstr(ci.features[EL_STYLE_V5], "calibration in BLK2 of eFuse V2"));
+    assert_non_null(strstr(ci.features[EL_STYLE_V5], "Wi-Fi, Single Core, 240MHz"));
     /* ESP32-C2 v1.1 from BLOCK2 word 1 */
     assert_true(el_chip_rev_words(EL_CHIP_ESP32C2, 0x60008800, &base, &n, &extra));
     assert_int_equal(base, 0x60008840);
