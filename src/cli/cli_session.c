@@ -74,6 +74,7 @@ static struct {
     const char *curfile;     /* file being written, for messages */
     bool soft_reset_refused; /* --after soft-reset from the stub */
     bool rom_erase_line;     /* print "Erasing flash..." once the write plan is known */
+    bool erase_took_shown;   /* "Took ...s to erase flash block" printed for this transfer */
 } ses;
 
 void cli_write_erase_line(bool on)
@@ -86,6 +87,7 @@ void cli_xfer_begin(const char *file)
     ses.xfer_t0 = 0; /* set by the first progress report */
     ses.xfer_t1 = 0;
     ses.curfile = file;
+    ses.erase_took_shown = false;
     cli_progress_reset();
 }
 
@@ -182,7 +184,11 @@ static void on_event(void *user, const struct el_event *ev)
     case EL_EV_ROM_ERASING: /* write_flash prints it first, where esptool does */
         break;
     case EL_EV_ROM_ERASE_TOOK:
-        cli_printf("Took %.2fs to erase flash block\n", (double)ev->a / 1000.0);
+        /* once per file, as esptool (a sector plan erases each changed run when it begins,
+         * between progress lines) */
+        if (!ses.erase_took_shown)
+            cli_printf("Took %.2fs to erase flash block\n", (double)ev->a / 1000.0);
+        ses.erase_took_shown = true;
         break;
     case EL_EV_ALREADY_IN_FLASH:
         cli_printf("'%s' at 0x%08llx already in flash, skipping write.\n",

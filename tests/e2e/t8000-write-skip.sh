@@ -109,6 +109,15 @@ fi
 at1000 "$T/image2.bin"
 expect_same_file "$T/got.bin" "$T/image2.bin" "ROM: flash holds the new image"
 
+# ROM after erase_flash: several runs around the blank sectors, one erase-time line
+run "$ESPLOAD" --chip esp32 --port "$BOARD" erase_flash
+run "$ESPLOAD" --chip esp32 --no-stub --port "$BOARD" write_flash 0x1000 "$T/image.bin"
+expect_rc 0 "ROM: write after erase"
+[ "$(grep -c '^Took ' "$T/out")" -eq 1 ] && ok "ROM: one 'Took ...s to erase' line" ||
+    not_ok "ROM: $(grep -c '^Took ' "$T/out") erase-time lines"
+at1000 "$T/image.bin"
+expect_same_file "$T/got.bin" "$T/image.bin" "ROM after erase: flash holds the image"
+
 # bad input
 run "$ESPLOAD" --chip esp32 --port "$BOARD" write_flash -s --no-skip 0x1000 "$T/image.bin"
 expect_rc 2 "-s with --no-skip is a usage error"
