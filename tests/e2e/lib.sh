@@ -49,3 +49,30 @@ done_testing() {
     [ "$EL_FAIL" -eq 0 ] && [ "$EL_PASS" -gt 0 ]
     exit $?
 }
+
+# start_sim OUT ARGS...: starts espload-sim in the background (stdout in OUT, stderr in OUT.err)
+# and waits for its ready line ("espload-sim: esp32 on socket://..."); SIM_PID is its pid
+start_sim() {
+    out=$1
+    shift
+    : >"$out"
+    "$ESPLOAD_SIM" "$@" >"$out" 2>"$out.err" &
+    SIM_PID=$!
+    EL_BG_PIDS="$EL_BG_PIDS $SIM_PID"
+    i=0
+    while [ $i -lt 200 ]; do
+        grep -q "^espload-sim: .* on " "$out" && return 0
+        kill -0 "$SIM_PID" 2>/dev/null || break
+        sleep 0.05
+        i=$((i + 1))
+    done
+    echo "espload-sim did not get ready:" && cat "$out" "$out.err"
+    return 1
+}
+# ready_name OUT: the port name from the ready line
+ready_name() { sed -n 's/^espload-sim: [^ ]* on //p' "$1" | head -1; }
+# stop_sim: stops the last simulator started (it saves its flash file on the way out)
+stop_sim() {
+    kill "$SIM_PID" 2>/dev/null
+    wait "$SIM_PID" 2>/dev/null
+}

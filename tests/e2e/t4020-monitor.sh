@@ -49,21 +49,6 @@ expect_rc 0 "monitor on a failing board still exits 0"
 expect_out "--- espload: no-bootloader:" "failure announced live"
 
 # espload-sim over RFC 2217 (reset works) and raw TCP (no modem lines)
-start_sim() { # start_sim OUT ARGS...
-    out=$1
-    shift
-    "$ESPLOAD_SIM" "$@" >"$out" 2>&1 &
-    SIM_PID=$!
-    EL_BG_PIDS="$EL_BG_PIDS $SIM_PID"
-    i=0
-    while [ $i -lt 200 ]; do
-        grep -q "^espload-sim: .* on " "$out" && return 0
-        sleep 0.05
-        i=$((i + 1))
-    done
-    return 1
-}
-ready_name() { sed -n 's/^espload-sim: [^ ]* on //p' "$1" | head -1; }
 start_sim "$T/rfc.out" --flash "$T/flash.bin" --rfc2217 127.0.0.1:0 || not_ok "espload-sim rfc2217"
 run "$ESPLOAD" --port "$(ready_name "$T/rfc.out")" monitor --timeout 3 </dev/null
 expect_rc 0 "rfc2217 monitor"

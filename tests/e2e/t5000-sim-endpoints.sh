@@ -3,30 +3,11 @@
 # standard library only): a SYNC gets the ROM's 8 replies; RFC 2217 DTR/RTS reset the chip.
 . "$(dirname "$0")/lib.sh"
 
-# start_sim OUT ARGS...: starts espload-sim, waits for its ready line
-start_sim() {
-    out=$1
-    shift
-    : >"$out"
-    "$ESPLOAD_SIM" "$@" >"$out" 2>"$out.err" &
-    SIM_PID=$!
-    EL_BG_PIDS="$EL_BG_PIDS $SIM_PID"
-    i=0
-    while [ $i -lt 200 ]; do
-        grep -q "^espload-sim: .* on " "$out" && return 0
-        kill -0 "$SIM_PID" 2>/dev/null || break
-        sleep 0.05
-        i=$((i + 1))
-    done
-    echo "espload-sim did not get ready:" && cat "$out" "$out.err"
-    return 1
-}
 # expect_exact TEXT DESC: the whole output is TEXT
 expect_exact() {
     if [ "$(cat "$T/out")" = "$1" ]; then ok "$2"; else
         not_ok "$2: output '$(head -c 200 "$T/out")', expected '$1'"; fi
 }
-ready_name() { sed -n 's/^espload-sim: [^ ]* on //p' "$1" | head -1; }
 
 cat >"$T/probe.py" <<'PY'
 import os, select, socket, sys, time, termios, tty

@@ -3,28 +3,6 @@
 # and baud changes over the network), a pty (no modem lines; baud read back from termios).
 . "$(dirname "$0")/lib.sh"
 
-start_sim() {
-    out=$1
-    shift
-    : >"$out"
-    "$ESPLOAD_SIM" "$@" >"$out" 2>"$out.err" &
-    SIM_PID=$!
-    EL_BG_PIDS="$EL_BG_PIDS $SIM_PID"
-    i=0
-    while [ $i -lt 200 ]; do
-        grep -q "^espload-sim: .* on " "$out" && return 0
-        kill -0 "$SIM_PID" 2>/dev/null || break
-        sleep 0.05
-        i=$((i + 1))
-    done
-    echo "espload-sim did not get ready:" && cat "$out" "$out.err"
-    return 1
-}
-ready_name() { sed -n 's/^espload-sim: [^ ]* on //p' "$1" | head -1; }
-stop_sim() {
-    kill "$SIM_PID" 2>/dev/null
-    wait "$SIM_PID" 2>/dev/null
-}
 
 # --- socket:// ---
 start_sim "$T/s" --download-mode --tcp 127.0.0.1:0 --flash "$T/flash_tcp.bin" || exit 1

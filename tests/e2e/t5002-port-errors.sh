@@ -3,24 +3,6 @@
 # mistaken for RFC 2217, a port held by another process (advisory lock), permissions.
 . "$(dirname "$0")/lib.sh"
 
-start_sim() {
-    out=$1
-    shift
-    : >"$out"
-    "$ESPLOAD_SIM" "$@" >"$out" 2>"$out.err" &
-    SIM_PID=$!
-    EL_BG_PIDS="$EL_BG_PIDS $SIM_PID"
-    i=0
-    while [ $i -lt 200 ]; do
-        grep -q "^espload-sim: .* on " "$out" && return 0
-        kill -0 "$SIM_PID" 2>/dev/null || break
-        sleep 0.05
-        i=$((i + 1))
-    done
-    echo "espload-sim did not get ready:" && cat "$out" "$out.err"
-    return 1
-}
-ready_name() { sed -n 's/^espload-sim: [^ ]* on //p' "$1" | head -1; }
 
 run "$ESPLOAD" --port /dev/ttyUSB_el_missing9 chip_id
 expect_rc 4 "missing serial port: exit 4"

@@ -9,23 +9,6 @@ if ! command -v ser2net >/dev/null 2>&1; then
     done_testing
 fi
 
-start_sim() {
-    out=$1
-    shift
-    : >"$out"
-    "$ESPLOAD_SIM" "$@" >"$out" 2>"$out.err" &
-    SIM_PID=$!
-    EL_BG_PIDS="$EL_BG_PIDS $SIM_PID"
-    i=0
-    while [ $i -lt 200 ]; do
-        grep -q "^espload-sim: .* on " "$out" && return 0
-        kill -0 "$SIM_PID" 2>/dev/null || break
-        sleep 0.05
-        i=$((i + 1))
-    done
-    echo "espload-sim did not get ready:" && cat "$out" "$out.err"
-    return 1
-}
 
 # each case starts from a fresh device waiting in download mode (ser2net opens the pty link
 # anew for every connection)
