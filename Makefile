@@ -4,7 +4,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all deps build test demo format format-check clean unit e2e bench fuzz
+.PHONY: all deps build test test-extra test-device demo format format-check clean unit e2e bench fuzz
 
 all: build
 
@@ -34,6 +34,11 @@ e2e: build
 
 demo: build
 	@sh scripts/demo.sh $(BUILD)
+
+# the end-to-end device suite against a real port (DESTRUCTIVE for a 256 KiB scratch region)
+test-device: build
+	@PORT="$(PORT)" CHIP="$(CHIP)" SCRATCH="$(SCRATCH)" BAUD="$(BAUD)" ESPLOAD=$(BUILD)/espload \
+		sh tests/device/run.sh
 
 bench: deps
 	@sh bench/run.sh
