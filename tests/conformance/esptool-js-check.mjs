@@ -362,7 +362,7 @@ async function caseRom(opts, simPort, lines) {
     } catch (e) {
       unc = e.message || String(e);
     }
-    check(/status 1,5/.test(unc), "rom: 5-word FLASH_BEGIN (esptool-js uncompressed write) refused with 01 05", unc, "D3");
+    check(/status 1,5/.test(unc), "rom: 5-word FLASH_BEGIN (esptool-js uncompressed write) refused with 01 05", unc);
     const raw = await loader.flashMd5sum(A_ADDR, 4096);
     check(raw === Buffer.from(md5hex(imgA.subarray(0, 4096)), "latin1").toString("hex"), "rom: esptool-js flashMd5sum() returns the ROM's ASCII digits hex-encoded (known esptool-js behaviour)", raw);
     // READ_FLASH (0xD2) is a stub command: the ROM must refuse it and stay usable

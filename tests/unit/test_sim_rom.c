@@ -219,6 +219,35 @@ static void test_sim_rom__flash_write_md5(void **state)
     elsim_free(d);
 }
 
+/* D3: the ESP32 ROM takes exactly 4 words in FLASH_BEGIN / FLASH_DEFL_BEGIN; a fifth
+ * ("encrypted", as esptool-js sends it) is refused 01 05. Later ROMs take 5 words. */
+static void test_sim_rom__begin_five_words(void **state)
+{
+    (void)state;
+    static const uint8_t ops[] = {EL_OP_FLASH_BEGIN, EL_OP_FLASH_DEFL_BEGIN};
+    for (size_t k = 0; k < sizeof(ops); k++) {
+        struct elsim *d = st_rom("esp32");
+        st_cmd_words(d, EL_OP_SPI_ATTACH, 2, 0, 0);
+        assert_int_equal(simple(d, EL_OP_SPI_ATTACH), 0);
+        st_cmd_words(d, ops[k], 5, 0x400, 1, 0x400, 0x108000, 0);
+        assert_int_equal(simple(d, ops[k]), 0x0105);
+        /* no session was opened: a data block is refused too */
+        uint8_t blk[0x400];
+        memset(blk, 0x3C, sizeof(blk));
+        st_data(d, ops[k] + 1, blk, sizeof(blk), 0);
+        assert_int_not_equal(simple(d, (uint8_t)(ops[k] + 1)), 0);
+        st_cmd_words(d, ops[k], 4, 0x400, 1, 0x400, 0x108000);
+        assert_int_equal(simple(d, ops[k]), 0);
+        st_cmd_words(d, ops[k], 3, 0x400, 1, 0x400);
+        assert_int_equal(simple(d, ops[k]), 0x0105);
+        elsim_free(d);
+    }
+    struct elsim *d = st_rom("esp32s3");
+    st_cmd_words(d, EL_OP_FLASH_BEGIN, 5, 0x400, 1, 0x400, 0x108000, 0);
+    assert_int_equal(simple(d, EL_OP_FLASH_BEGIN), 0);
+    elsim_free(d);
+}
+
 static void test_sim_rom__deflate(void **state)
 {
     (void)state;
@@ -337,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_sim_rom__unsupported_opcode),
         cmocka_unit_test(test_sim_rom__checksum_error),
         cmocka_unit_test(test_sim_rom__flash_write_md5),
+        cmocka_unit_test(test_sim_rom__begin_five_words),
         cmocka_unit_test(test_sim_rom__deflate),
         cmocka_unit_test(test_sim_rom__read_flash_slow),
         cmocka_unit_test(test_sim_rom__write_beyond_2mb_needs_params),
