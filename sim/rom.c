@@ -108,7 +108,13 @@ static bool rom_range_ok(const struct elsim *d, uint32_t addr, uint32_t len)
     return addr <= lim && len <= lim - addr;
 }
 
-/* Checks the 16-byte data header + checksum of *_DATA commands. Returns 0 or an error. */
+/* Checks the 16-byte data header + checksum of *_DATA commands like the ESP32 ROM (seen
+ * with the ECO3 ROM under QEMU): the size word may be smaller than the data (only that many
+ * bytes count), a sequence number other than the expected one is refused with 0x05 and
+ * changes nothing, and the block is counted (the expected sequence number advances) before
+ * its checksum is checked: a block with a bad checksum (0x07) is lost, a resend of it is
+ * refused 0x05 and the next block lands where the lost one should have. Returns 0 or an
+ * error code. */
 static int check_data(const uint8_t *data, size_t len, uint32_t chk, struct elsim_rom_session *s,
                       const uint8_t **payload, uint32_t *plen)
 {
@@ -116,13 +122,18 @@ static int check_data(const uint8_t *data, size_t len, uint32_t chk, struct elsi
         return EL_ROM_ERR_INVALID_MSG;
     uint32_t sz = el_get_le32(data);
     uint32_t seq = el_get_le32(data + 4);
-    if (sz != len - EL_DATA_HDR_LEN)
+    if (sz > len - EL_DATA_HDR_LEN)
         return EL_ROM_ERR_INVALID_MSG;
+    if (!s->active)
+        return EL_ROM_ERR_INVALID_PARAM;
+    if (seq != s->next_seq)
+        return EL_ROM_ERR_INVALID_MSG;
+    s->next_seq++;
     *payload = data + EL_DATA_HDR_LEN;
     *plen = sz;
     if (el_checksum(*payload, sz, EL_CHECKSUM_SEED) != (uint8_t)chk)
         return EL_ROM_ERR_CHECKSUM;
-    if (!s->active || seq != s->next_seq || sz > s->block_size)
+    if (sz > s->block_size)
         return EL_ROM_ERR_INVALID_PARAM;
     return 0;
 }
@@ -374,8 +385,6 @@ static void handle(struct elsim *d, const uint8_t *f, size_t n, uint64_t t)
         if (e)
             break;
         e = defl ? defl_data(d, payload, plen, &us) : rom_program(d, payload, plen, &us);
-        if (!e)
-            d->fl.next_seq++;
         break;
     }
     case EL_OP_FLASH_END:
@@ -440,7 +449,6 @@ static void handle(struct elsim *d, const uint8_t *f, size_t n, uint64_t t)
         eli_ram_write(d, d->mem.offset, payload, plen);
         d->mem.offset += plen;
         d->mem.written += plen;
-        d->mem.next_seq++;
         break;
     }
     case EL_OP_MEM_END: {
