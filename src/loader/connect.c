@@ -35,7 +35,9 @@ int eli_sync(struct el_loader *l, bool *stub_detected)
     el_sync_data(d);
     uint32_t v = 0;
     *stub_detected = false;
+    l->junk_fails = true;
     int rc = eli_command(l, EL_OP_SYNC, d, sizeof(d), 0, true, EL_SYNC_TIMEOUT_MS, &v, NULL, NULL);
+    l->junk_fails = false;
     if (rc != EL_OK)
         return rc;
     /* ROM loaders answer with a non-zero value, stubs with 0; 7 more replies follow */

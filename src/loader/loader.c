@@ -456,6 +456,22 @@ int eli_read_frame(struct el_loader *l, unsigned timeout_ms, const uint8_t **fra
             if (ev == EL_SLIP_NOISE) {
                 junk_seen = true;
                 junk_add(l, b);
+                if (l->junk_fails) {
+                    /* esptool's reader: junk where a packet should start fails the try (a
+                     * boot-looping chip must not keep a SYNC waiting); what is already
+                     * buffered is kept for the panic check and the trace */
+                    while (l->rx_pos < l->rx_len && !l->dec.in_frame)
+                        junk_add(l, l->rx[l->rx_pos++]);
+                    bool panic = junk_panic(l);
+                    junk_flush_trace(l);
+                    if (panic)
+                        return EL_E_DEVICE;
+                    return eli_fail(l, EL_E_TIMEOUT,
+                                    "Invalid head of packet (0x%02X): only serial noise received "
+                                    "(possible noise, wrong baud rate or the chip is not in "
+                                    "download mode)",
+                                    b);
+                }
                 if (b == '\n' && junk_panic(l)) {
                     junk_flush_trace(l);
                     return EL_E_DEVICE;

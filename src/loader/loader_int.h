@@ -32,7 +32,8 @@ struct el_loader {
     char errmsg[512];
     char errhint[320];
     unsigned last_status;
-    bool panicked; /* a panic report was seen in the junk (the chip crashed) */
+    bool panicked;   /* a panic report was seen in the junk (the chip crashed) */
+    bool junk_fails; /* a byte outside frames ends the wait at once (SYNC, as esptool) */
 
     /* connection state */
     const struct el_chip *chip;

@@ -279,6 +279,49 @@ static void t_panic_in_junk(void **state)
     mock_port_free(m);
 }
 
+/* A chip printing its boot log while we SYNC: the first SYNC's answer starts with junk. As
+ * esptool's reader, the try fails at the junk (no waiting it out), the next SYNC syncs. */
+struct junky {
+    int syncs;
+};
+static void junk_then_sync(struct mock_port *m, const uint8_t *frame, size_t len, void *user)
+{
+    struct junky *j = user;
+    if (len < 2 || frame[1] != 0x08)
+        return;
+    if (j->syncs++ == 0) {
+        static const char text[] = "ets Jun  8 2016 00:22:57\r\n\r\nrst:0x10 (RTCWDT_RTC_RESET)";
+        mock_port_queue_raw(m, text, sizeof(text) - 1);
+    }
+    static const uint8_t st[4] = {0, 0, 0, 0};
+    for (int i = 0; i < 8; i++)
+        mock_port_queue_reply(m, 0x08, 0x20120707, st, sizeof(st));
+}
+
+static void t_sync_fails_at_junk(void **state)
+{
+    (void)state;
+    struct mock_port *m = mock_port_new();
+    struct junky j = {0};
+    mock_port_set_responder(m, junk_then_sync, &j);
+    struct el_loader *l;
+    assert_int_equal(el_loader_new(&l, mock_port_port(m)), EL_OK);
+    struct evlog ev = {0};
+    el_loader_set_event_cb(l, on_event, &ev);
+    struct el_connect_opts o;
+    el_connect_opts_init(&o);
+    o.before = EL_BEFORE_NO_RESET;
+    o.chip = EL_CHIP_ESP32;
+    o.attempts = 1;
+    /* detection after the sync is not answered by this responder: only the SYNCs matter */
+    (void)el_loader_connect(l, &o);
+    assert_int_equal(j.syncs, 2);
+    assert_int_equal(count(&ev, EL_EV_CONNECT_DOT), 1);
+    assert_int_equal(count(&ev, EL_EV_CONNECTED), 1);
+    el_loader_free(l);
+    mock_port_free(m);
+}
+
 static void t_device_error_and_timeout(void **state)
 {
     (void)state;
@@ -485,6 +528,7 @@ int main(void)
         cmocka_unit_test(t_chip_info_esp32),
         cmocka_unit_test(t_describe_variants),
         cmocka_unit_test(t_rev_later_chips),
+        cmocka_unit_test(t_sync_fails_at_junk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
