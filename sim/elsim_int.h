@@ -26,6 +26,7 @@
 #define ELSIM_OUT_CAP        (1u << 18) /* bytes queued towards the host */
 #define ELSIM_ROM_MAX_FRAME  (0x1800u + 16u + 8u + 64u)
 #define ELSIM_STUB_MAX_FRAME (0x4000u + 16u + 8u + 64u)
+#define ELSIM_ROM_RBUF       (64u + 4u) /* largest ROM reply data: 64 bytes + 4 status */
 
 enum elsim_fault_kind {
     ELSIM_FAULT_DROP,    /* drop host->device byte N */
@@ -133,10 +134,11 @@ struct elsim {
     /* flash */
     uint8_t *flash;
     uint32_t flash_size;
-    uint8_t sr[3];           /* status registers 1..3 */
-    bool wel;                /* write enable latch */
-    bool attached;           /* SPI flash attached (SPI_ATTACH or stub/boot) */
-    uint32_t rom_flash_size; /* ROM's idea of the flash size (SPI_SET_PARAMS; default 2 MB) */
+    uint8_t sr[3];             /* status registers 1..3 */
+    bool wel;                  /* write enable latch */
+    bool attached;             /* SPI flash attached (SPI_ATTACH or stub/boot) */
+    uint32_t rom_flash_size;   /* ROM's idea of the flash size (SPI_SET_PARAMS; default 2 MB) */
+    uint64_t flash_busy_until; /* WIP: program/erase started through the SPI registers */
 
     /* eFuse words (BLOCK0 .. as many as modelled) */
     uint32_t efuse[32];
@@ -184,6 +186,11 @@ struct elsim {
     uint32_t mem_entry;
     uint32_t op_count[256];
     struct elsim_spi spi;
+    /* what the ROM leaves behind in its replies (docs/CONFORMANCE.md D1, D2, D9) */
+    uint8_t rom_op;                   /* opcode field of the last reply */
+    uint32_t rom_value;               /* value field: last READ_REG result or SYNC value */
+    uint8_t rom_err;                  /* last error code sent */
+    uint8_t rom_rbuf[ELSIM_ROM_RBUF]; /* reply data buffer: stale bytes after the status */
 
     /* stub */
     void *stub_mem;

@@ -298,6 +298,12 @@ void eli_flash_spi_cmd(struct elsim *d, uint8_t opcode, uint32_t addr, uint32_t 
         return;
     }
     (void)addr_bits;
+    /* With the timing model, a program or erase started through the SPI registers keeps
+     * the flash busy (WIP set) while the CPU goes on: the host polls RDSR as on a real
+     * board. A busy flash ignores everything but the status reads. */
+    bool busy = d->now < d->flash_busy_until;
+    if (busy && opcode != 0x05 && opcode != 0x35 && opcode != 0x15)
+        return;
     switch (opcode) {
     case 0x9F: /* RDID */
         for (uint32_t i = 0; i < miso_len; i++)
@@ -305,7 +311,7 @@ void eli_flash_spi_cmd(struct elsim *d, uint8_t opcode, uint32_t addr, uint32_t 
         break;
     case 0x05: /* RDSR */
         for (uint32_t i = 0; i < miso_len; i++)
-            miso[i] = (uint8_t)(d->sr[0] | (d->wel ? SR1_WEL : 0));
+            miso[i] = (uint8_t)(d->sr[0] | (d->wel || busy ? SR1_WEL : 0) | (busy ? SR1_WIP : 0));
         break;
     case 0x35: /* RDSR2 */
         for (uint32_t i = 0; i < miso_len; i++)
@@ -391,6 +397,6 @@ void eli_flash_spi_cmd(struct elsim *d, uint8_t opcode, uint32_t addr, uint32_t 
     default: /* 0x66/0x99 reset, 0xB9 deep power-down, 0x79, 0xFF, ...: accepted */
         break;
     }
-    if (d->cfg.timing && us && d->busy_until < d->now + us)
-        eli_sim_set_busy(d, d->now + us);
+    if (d->cfg.timing && us)
+        d->flash_busy_until = d->now + us;
 }

@@ -20,31 +20,45 @@
 #define ROM_INFLATE_US_KB 200u    /* ROM inflate per KiB of output */
 #define ROM_MAX_BLOCK     0x1800u /* the ROM receive buffer in this model */
 #define ROM_SYNC_REPLIES  8
-#define ROM_BAD_REPLIES   8 /* an unsupported command is answered 8 times (esptool loader.py) */
+#define ROM_BAD_REPLIES   8 /* "invalid message" replies of the older ROMs (esptool loader.py) */
 
 struct reply {
     uint8_t op;
+    bool set_value; /* READ_REG / SYNC: the value field changes */
     uint32_t value;
     const uint8_t *payload;
     size_t plen;
     uint8_t status, err;
 };
 
+/* Builds a reply the way the ESP32 ROM leaves it (ECO3 ROM under QEMU, docs/CONFORMANCE.md
+ * D2/D9): the value field holds the last READ_REG result (or SYNC's value) in every reply;
+ * the error byte of a reply without payload keeps the last error code even when the status
+ * is 0; the two bytes after the status are never written, so they hold whatever an earlier
+ * reply (an MD5's hex digits, flash data) left in the reply buffer. Clients must look at
+ * the status byte only. */
 static void send_reply(struct elsim *d, const struct reply *r, uint64_t t)
 {
-    uint8_t pkt[8 + 64 + 4];
-    if (r->plen > 64)
+    uint8_t pkt[8 + ELSIM_ROM_RBUF];
+    uint8_t *rb = d->rom_rbuf;
+    if (r->plen + 4 > ELSIM_ROM_RBUF)
         return;
+    if (r->set_value)
+        d->rom_value = r->value;
+    d->rom_op = r->op;
+    if (r->status)
+        d->rom_err = r->err;
+    if (r->plen)
+        memmove(rb, r->payload, r->plen);
+    rb[r->plen] = r->status;
+    /* MD5 and READ_FLASH_SLOW replies carry 00 00 on success (seen); the others the
+     * last error */
+    rb[r->plen + 1] = r->status || !r->plen ? d->rom_err : 0;
     pkt[0] = 0x01;
     pkt[1] = r->op;
     el_put_le16(pkt + 2, (uint16_t)(r->plen + 4));
-    el_put_le32(pkt + 4, r->value);
-    if (r->plen)
-        memcpy(pkt + 8, r->payload, r->plen);
-    pkt[8 + r->plen] = r->status;
-    pkt[9 + r->plen] = r->err;
-    pkt[10 + r->plen] = 0;
-    pkt[11 + r->plen] = 0;
+    el_put_le32(pkt + 4, d->rom_value);
+    memcpy(pkt + 8, rb, r->plen + 4);
     eli_sim_send_frame(d, pkt, 12 + r->plen, t);
 }
 
@@ -60,13 +74,24 @@ static void reply_err(struct elsim *d, uint8_t op, uint8_t err, uint64_t t)
     send_reply(d, &r, t);
 }
 
-/* The ROM's answer to an opcode it does not implement: "invalid message" (status 1, error
- * 0x05) in a reply whose opcode field does not echo the request (esptool's
- * UnsupportedCommandError path for the ESP32 ROM), sent 8 times, 12 bytes each. */
-static void reply_unsupported(struct elsim *d, uint64_t t)
+/* How many times the ROM sends its "invalid message" reply. The ESP32 ECO3 ROM (revision 3,
+ * "Jul 29 2019", under QEMU) sends it once; esptool's loader says the reply comes 8 times
+ * (its drain reads 8 x 14 bytes), which the model keeps for the older ESP32 ROM ("Jun 8
+ * 2016", revisions 0-2) and the later chips, where no capture contradicts it. */
+static int bad_replies(const struct elsim *d)
 {
-    struct reply r = {.op = 0x00, .status = 1, .err = EL_ROM_ERR_INVALID_MSG};
-    for (int i = 0; i < ROM_BAD_REPLIES; i++)
+    return d->chip->id == EL_CHIP_ESP32 && d->rev_major >= 3 ? 1 : ROM_BAD_REPLIES;
+}
+
+/* The ROM's answer to an opcode it does not implement, or to a frame whose direction byte is
+ * not 0: "invalid message" (status 1, error 0x05) in a reply that repeats the previous
+ * reply's opcode and value (seen with the ECO3 ROM: after READ_REG 0x40001000, opcode 0x14
+ * gives 01 0a 04 00 83 1d f0 00 01 05 ..). The opcode field thus differs from the request,
+ * which is how esptool recognises an unsupported command. */
+static void reply_invalid(struct elsim *d, uint64_t t)
+{
+    struct reply r = {.op = d->rom_op, .status = 1, .err = EL_ROM_ERR_INVALID_MSG};
+    for (int i = 0, n = bad_replies(d); i < n; i++)
         send_reply(d, &r, t);
 }
 
@@ -97,6 +122,10 @@ void eli_rom_enter(struct elsim *d)
 {
     el_slip_dec_init(&d->slip, d->frame, ELSIM_ROM_MAX_FRAME);
     end_sessions(d);
+    d->rom_op = 0;
+    d->rom_value = 0;
+    d->rom_err = 0;
+    memset(d->rom_rbuf, 0, sizeof(d->rom_rbuf));
     d->rom_locked = false;
     d->mem_entry = 0;
 }
@@ -282,8 +311,8 @@ static bool op_supported(const struct elsim *d, uint8_t op)
 
 static void handle(struct elsim *d, const uint8_t *f, size_t n, uint64_t t)
 {
-    if (n < EL_HDR_LEN || f[0] != 0x00)
-        return; /* not a request: the ROM ignores it */
+    if (n < EL_HDR_LEN)
+        return; /* too short for a header: ignored (the real ROM is erratic here, D12) */
     uint8_t op = f[1];
     uint16_t len = el_get_le16(f + 2);
     uint32_t chk = el_get_le32(f + 4);
@@ -292,12 +321,23 @@ static void handle(struct elsim *d, const uint8_t *f, size_t n, uint64_t t)
     int pend = d->pending_status;
     d->pending_status = -1;
 
-    if (!op_supported(d, op)) {
-        reply_unsupported(d, t + proc(d, ROM_CMD_US));
+    /* a response sent to the chip (direction 1, D10) is an invalid message like an
+     * unknown opcode */
+    if (f[0] != 0x00 || !op_supported(d, op)) {
+        reply_invalid(d, t + proc(d, ROM_CMD_US));
         d->st.round_trips++;
         return;
     }
-    if ((size_t)len + EL_HDR_LEN != n) {
+    /* READ_REG and SPI_FLASH_MD5 take their words from the receive buffer whatever the
+     * length field and the data say (D6); missing words read as 0 here */
+    uint8_t words[16];
+    if (op == EL_OP_READ_REG || op == EL_OP_SPI_FLASH_MD5) {
+        size_t got = n - EL_HDR_LEN;
+        memset(words, 0, sizeof(words));
+        memcpy(words, data, got < sizeof(words) ? got : sizeof(words));
+        data = words;
+        len = sizeof(words);
+    } else if ((size_t)len + EL_HDR_LEN != n) {
         reply_err(d, op, EL_ROM_ERR_INVALID_MSG, t + proc(d, ROM_CMD_US));
         d->st.round_trips++;
         return;
@@ -319,19 +359,15 @@ static void handle(struct elsim *d, const uint8_t *f, size_t n, uint64_t t)
             break;
         }
         d->rom_locked = true;
-        struct reply r = {.op = op, .value = EL_ROM_SYNC_VALUE};
+        struct reply r = {.op = op, .set_value = true, .value = EL_ROM_SYNC_VALUE};
         for (int i = 0; i < ROM_SYNC_REPLIES; i++)
             send_reply(d, &r, t + proc(d, ROM_CMD_US));
         return;
     }
     case EL_OP_READ_REG: {
-        if (len != 4) {
-            e = EL_ROM_ERR_INVALID_MSG;
-            break;
-        }
         uint32_t addr = el_get_le32(data);
         uint32_t v = eli_reg_read(d, addr);
-        struct reply r = {.op = op, .value = v};
+        struct reply r = {.op = op, .set_value = true, .value = v};
         send_reply(d, &r, t + proc(d, ROM_CMD_US));
         return;
     }
@@ -416,7 +452,11 @@ static void handle(struct elsim *d, const uint8_t *f, size_t n, uint64_t t)
         uint32_t blocks = el_get_le32(data + 4);
         uint32_t bsize = el_get_le32(data + 8);
         uint32_t addr = el_get_le32(data + 12);
-        int rc = eli_ram_check(d, addr, size);
+        /* the ESP32 ROM checks neither address nor size (D8: its own data area
+         * 0x3FFE0000 is accepted); data outside the modelled RAM is dropped. The later
+         * chips' ROMs are modelled stricter (not verified). */
+        bool esp32 = d->chip->id == EL_CHIP_ESP32;
+        int rc = esp32 ? 0 : eli_ram_check(d, addr, size);
         if (rc == -2 || (rc == -1 && size == 0)) {
             e = EL_ROM_ERR_RAM_ADDR;
             break;
@@ -442,7 +482,7 @@ static void handle(struct elsim *d, const uint8_t *f, size_t n, uint64_t t)
         e = check_data(data, len, chk, &d->mem, &payload, &plen);
         if (e)
             break;
-        if (d->mem.written + plen > d->mem.size) {
+        if (d->chip->id != EL_CHIP_ESP32 && d->mem.written + plen > d->mem.size) {
             e = EL_ROM_ERR_RAM_SIZE;
             break;
         }
@@ -471,10 +511,6 @@ static void handle(struct elsim *d, const uint8_t *f, size_t n, uint64_t t)
         return;
     }
     case EL_OP_SPI_FLASH_MD5: {
-        if (len != 16) {
-            e = EL_ROM_ERR_INVALID_MSG;
-            break;
-        }
         uint32_t addr = el_get_le32(data);
         uint32_t size = el_get_le32(data + 4);
         if (!rom_range_ok(d, addr, size)) {
@@ -508,21 +544,25 @@ static void handle(struct elsim *d, const uint8_t *f, size_t n, uint64_t t)
         }
         uint32_t addr = el_get_le32(data);
         uint32_t rlen = el_get_le32(data + 4);
-        if (rlen > EL_READ_SLOW_BLOCK) {
-            e = EL_ROM_ERR_FLASH_READ_LEN;
-            break;
-        }
-        if (!rom_range_ok(d, addr, rlen)) {
+        /* The ROM always reads and sends 64 bytes (D7: a length of 16 gives 64 bytes of
+         * flash); a length above 64 is refused after the read: the 64 bytes come with
+         * status 01 0A. */
+        uint32_t want = rlen < EL_READ_SLOW_BLOCK ? rlen : EL_READ_SLOW_BLOCK;
+        if (!rom_range_ok(d, addr, want)) {
             e = EL_ROM_ERR_FLASH_READ;
             break;
         }
         uint8_t buf[EL_READ_SLOW_BLOCK];
-        memset(buf, 0, sizeof(buf));
+        uint32_t avail = addr < d->flash_size ? d->flash_size - addr : 0;
+        uint32_t n_rd = avail < EL_READ_SLOW_BLOCK ? avail : EL_READ_SLOW_BLOCK;
+        memset(buf, 0xFF, sizeof(buf));
         if (d->attached)
-            memcpy(buf, d->flash + addr, rlen);
-        else
-            memset(buf, 0xFF, rlen);
+            memcpy(buf, d->flash + addr, n_rd);
         struct reply r = {.op = op, .payload = buf, .plen = sizeof(buf)};
+        if (rlen > EL_READ_SLOW_BLOCK) {
+            r.status = 1;
+            r.err = EL_ROM_ERR_FLASH_READ_LEN;
+        }
         send_reply(d, &r, t + proc(d, ROM_CMD_US));
         return;
     }

@@ -428,13 +428,12 @@ static void test_sim_rom__write_beyond_2mb_needs_params(void **state)
 static void test_sim_rom__mem_upload_checks(void **state)
 {
     (void)state;
-    struct elsim *d = st_rom("esp32");
-    /* ROM data/stack area is refused */
-    st_cmd_words(d, EL_OP_MEM_BEGIN, 4, 0x100, 1, 0x1800, 0x3FFE0100);
-    assert_int_equal(simple(d, EL_OP_MEM_BEGIN), 0x010F);
-    /* outside RAM */
+    /* later chips (model, not verified): the ROM's own area and sizes beyond RAM refused */
+    struct elsim *d = st_rom("esp32s3");
     st_cmd_words(d, EL_OP_MEM_BEGIN, 4, 0x100, 1, 0x1800, 0x10000000);
     assert_int_not_equal(simple(d, EL_OP_MEM_BEGIN), 0);
+    elsim_free(d);
+    d = st_rom("esp32");
     /* a normal upload, then reading it back with READ_REG */
     st_cmd_words(d, EL_OP_MEM_BEGIN, 4, 8, 1, 0x1800, 0x3FFB0000);
     assert_int_equal(simple(d, EL_OP_MEM_BEGIN), 0);
@@ -442,10 +441,191 @@ static void test_sim_rom__mem_upload_checks(void **state)
     st_data(d, EL_OP_MEM_DATA, w, 8, 0);
     assert_int_equal(simple(d, EL_OP_MEM_DATA), 0);
     assert_int_equal(read_reg(d, 0x3FFB0004), 0x08070605);
+    /* D8, as the ESP32 ROM: data beyond the announced size is accepted too */
+    st_data(d, EL_OP_MEM_DATA, w, 8, 1);
+    assert_int_equal(simple(d, EL_OP_MEM_DATA), 0);
+    assert_int_equal(read_reg(d, 0x3FFB0008), 0x04030201);
+    /* D8: the ROM's own data area is not refused by the ESP32 ROM */
+    st_cmd_words(d, EL_OP_MEM_BEGIN, 4, 0x100, 1, 0x100, 0x3FFE0000);
+    assert_int_equal(simple(d, EL_OP_MEM_BEGIN), 0);
     /* entry 0 / flag 1: the ROM stays */
     st_cmd_words(d, EL_OP_MEM_END, 2, 1, 0);
     assert_int_equal(simple(d, EL_OP_MEM_END), 0);
     assert_string_equal(elsim_state_name(d), "rom");
+    elsim_free(d);
+}
+
+static struct elsim *rom_rev(const char *rev)
+{
+    struct elsim *d = st_new("esp32", "r0-wdt-ms", "0", "revision", rev, NULL);
+    st_reset_download(d, 50);
+    st_drain(d);
+    return d;
+}
+
+/* D1: the ECO3 ROM (revision 3) answers an unknown opcode once, repeating the previous
+ * reply's opcode and value (golden under QEMU); the older ROM 8 times (esptool's comment) */
+static void test_sim_rom__unsupported_repeats_previous_reply(void **state)
+{
+    (void)state;
+    static const uint8_t want[] = {0x01, 0x0A, 0x04, 0x00, 0x83, 0x1D,
+                                   0xF0, 0x00, 0x01, 0x05, 0x00, 0x00};
+    static const struct {
+        const char *rev;
+        size_t n;
+    } cases[] = {{"3", 1}, {"0", 8}, {"1", 8}};
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct elsim *d = rom_rev(cases[k].rev);
+        assert_int_equal(read_reg(d, 0x40001000), 0x00F01D83);
+        static const uint8_t ops[] = {0x14, 0xD0, 0xD2, 0x00, 0xFF};
+        for (size_t i = 0; i < sizeof(ops); i++) {
+            st_cmd(d, ops[i], NULL, 0, 0);
+            struct st_frames fr;
+            st_collect(d, 0, &fr);
+            assert_int_equal(fr.n, cases[k].n);
+            for (size_t j = 0; j < fr.n; j++)
+                expect_frame(&fr, j, want, sizeof(want));
+            st_frames_free(&fr);
+        }
+        /* D10: a frame with direction byte 1 is the same invalid message */
+        uint8_t resp[12] = {0x01, 0x0A, 0x04, 0x00, 0, 0, 0, 0, 0x00, 0x10, 0x00, 0x40};
+        st_send_raw(d, resp, sizeof(resp), 115200);
+        struct st_frames fr;
+        st_collect(d, 0, &fr);
+        assert_int_equal(fr.n, cases[k].n);
+        expect_frame(&fr, 0, want, sizeof(want));
+        st_frames_free(&fr);
+        assert_int_equal(read_reg(d, 0x40001000), 0x00F01D83);
+        elsim_free(d);
+    }
+}
+
+/* D2 + D9: later replies carry the last READ_REG/SYNC value; a reply without payload keeps
+ * the last error code in its error byte and stale bytes after it (golden pieces from the
+ * ECO3 ROM: FLASH_BEGIN `01 02 04 00 83 1d f0 00 00 ..`, status `00 05 ..` after an
+ * error, MD5 replies `00 00` + stale bytes). */
+static void test_sim_rom__stale_value_and_status(void **state)
+{
+    (void)state;
+    struct elsim *d = rom_rev("3");
+    struct st_frames fr;
+    uint8_t sync[36];
+    el_sync_data(sync);
+    st_cmd(d, EL_OP_SYNC, sync, sizeof(sync), 0);
+    st_drain(d);
+    st_cmd_words(d, EL_OP_SPI_ATTACH, 2, 0, 0);
+    st_collect(d, 0, &fr);
+    assert_int_equal(fr.n, 1);
+    assert_int_equal(el_get_le32(fr.f[0] + 4), EL_ROM_SYNC_VALUE);
+    st_frames_free(&fr);
+    assert_int_equal(read_reg(d, 0x40001000), 0x00F01D83);
+    st_cmd_words(d, EL_OP_FLASH_BEGIN, 4, 0x400, 1, 0x400, 0x100000);
+    st_collect(d, 0, &fr);
+    static const uint8_t begin_ok[] = {0x01, 0x02, 0x04, 0x00, 0x83, 0x1D,
+                                       0xF0, 0x00, 0x00, 0x00, 0x00, 0x00};
+    expect_frame(&fr, 0, begin_ok, sizeof(begin_ok));
+    st_frames_free(&fr);
+    /* an error, then a success: the error byte keeps 0x05 */
+    st_cmd(d, 0x14, NULL, 0, 0);
+    st_drain(d);
+    st_cmd_words(d, EL_OP_SPI_ATTACH, 2, 0, 0);
+    st_collect(d, 0, &fr);
+    assert_int_equal(fr.len[0], 12);
+    assert_int_equal(fr.f[0][8], 0x00);
+    assert_int_equal(fr.f[0][9], 0x05);
+    st_frames_free(&fr);
+    /* an MD5 reply: status 00 00, and its digits stay in the buffer behind later statuses */
+    char hex[33];
+    rom_md5(d, 0, 0x1000, hex);
+    st_cmd_words(d, EL_OP_SPI_ATTACH, 2, 0, 0);
+    st_collect(d, 0, &fr);
+    assert_int_equal(fr.len[0], 12);
+    assert_int_equal(fr.f[0][8], 0x00);
+    assert_memory_equal(fr.f[0] + 10, hex + 2, 2);
+    st_frames_free(&fr);
+    st_cmd_words(d, EL_OP_SPI_FLASH_MD5, 4, 0, 0x1000, 0, 0);
+    st_collect(d, 0, &fr);
+    assert_int_equal(fr.f[0][40], 0x00);
+    assert_int_equal(fr.f[0][41], 0x00);
+    st_frames_free(&fr);
+    elsim_free(d);
+}
+
+/* D6: READ_REG and SPI_FLASH_MD5 take their words from the buffer whatever the lengths */
+static void test_sim_rom__odd_lengths(void **state)
+{
+    (void)state;
+    struct elsim *d = rom_rev("3");
+    uint8_t pkt[8 + 8];
+    uint32_t v;
+    struct st_frames fr;
+    /* no data: value 0 (golden 01 0a 04 00 00 00 00 00 00 ..) */
+    st_cmd(d, EL_OP_READ_REG, NULL, 0, 0);
+    st_collect(d, 0, &fr);
+    assert_int_equal(fr.n, 1);
+    assert_int_equal(st_rom_status(&fr, 0, EL_OP_READ_REG, &v), 0);
+    assert_int_equal(v, 0);
+    st_frames_free(&fr);
+    /* 8 data bytes; length field 8 with 4 bytes; length field 4 with 8 bytes */
+    static const struct {
+        uint16_t lenf;
+        size_t sent;
+    } cases[] = {{8, 8}, {8, 4}, {4, 8}};
+    for (size_t k = 0; k < 3; k++) {
+        memset(pkt, 0, sizeof(pkt));
+        pkt[1] = EL_OP_READ_REG;
+        el_put_le16(pkt + 2, cases[k].lenf);
+        el_put_le32(pkt + 8, 0x40001000u);
+        st_send_raw(d, pkt, 8 + cases[k].sent, 115200);
+        st_collect(d, 0, &fr);
+        assert_int_equal(fr.n, 1);
+        assert_int_equal(st_rom_status(&fr, 0, EL_OP_READ_REG, &v), 0);
+        assert_int_equal(v, 0x00F01D83);
+        st_frames_free(&fr);
+    }
+    /* MD5 with only address and size */
+    char want[33], got[33];
+    rom_md5(d, 0x1000, 0x800, want);
+    st_cmd_words(d, EL_OP_SPI_FLASH_MD5, 2, 0x1000, 0x800);
+    st_collect(d, 0, &fr);
+    assert_int_equal(fr.n, 1);
+    assert_int_equal(fr.len[0], 8 + 32 + 4);
+    assert_int_equal(st_rom_status(&fr, 0, EL_OP_SPI_FLASH_MD5, NULL), 0);
+    memcpy(got, fr.f[0] + 8, 32);
+    got[32] = '\0';
+    assert_string_equal(got, want);
+    st_frames_free(&fr);
+    elsim_free(d);
+}
+
+/* D7: READ_FLASH_SLOW always reads 64 bytes; a length above 64 gets them with 01 0a */
+static void test_sim_rom__read_flash_slow_lengths(void **state)
+{
+    (void)state;
+    struct elsim *d = st_rom("esp32");
+    st_cmd_words(d, EL_OP_SPI_ATTACH, 2, 0, 0);
+    assert_int_equal(simple(d, EL_OP_SPI_ATTACH), 0);
+    uint8_t data[0x400];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(0x31 + i * 5);
+    st_cmd_words(d, EL_OP_FLASH_BEGIN, 4, 0x400, 1, 0x400, 0x3000);
+    assert_int_equal(simple(d, EL_OP_FLASH_BEGIN), 0);
+    st_data(d, EL_OP_FLASH_DATA, data, 0x400, 0);
+    assert_int_equal(simple(d, EL_OP_FLASH_DATA), 0);
+    struct st_frames fr;
+    st_cmd_words(d, EL_OP_READ_FLASH_SLOW, 2, 0x3010, 16);
+    st_collect(d, 0, &fr);
+    assert_int_equal(fr.len[0], 8 + 64 + 4);
+    assert_memory_equal(fr.f[0] + 8, data + 0x10, 64);
+    st_frames_free(&fr);
+    st_cmd_words(d, EL_OP_READ_FLASH_SLOW, 2, 0x3000, 65);
+    st_collect(d, 0, &fr);
+    assert_int_equal(fr.n, 1);
+    assert_int_equal(fr.len[0], 8 + 64 + 4);
+    assert_int_equal(el_get_le16(fr.f[0] + 2), 0x44);
+    assert_memory_equal(fr.f[0] + 8, data, 64);
+    assert_int_equal(st_rom_status(&fr, 0, EL_OP_READ_FLASH_SLOW, NULL), 0x010A);
+    st_frames_free(&fr);
     elsim_free(d);
 }
 
@@ -465,6 +645,10 @@ int main(void)
         cmocka_unit_test(test_sim_rom__read_flash_slow),
         cmocka_unit_test(test_sim_rom__write_beyond_2mb_needs_params),
         cmocka_unit_test(test_sim_rom__mem_upload_checks),
+        cmocka_unit_test(test_sim_rom__unsupported_repeats_previous_reply),
+        cmocka_unit_test(test_sim_rom__stale_value_and_status),
+        cmocka_unit_test(test_sim_rom__odd_lengths),
+        cmocka_unit_test(test_sim_rom__read_flash_slow_lengths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,7 @@ static uint32_t rd(struct elsim *d, uint32_t addr)
     struct st_frames fr;
     uint32_t v = 0;
     st_cmd_words(d, EL_OP_READ_REG, 1, addr);
-    st_collect(d, 0, &fr);
+    st_collect(d, 20000, &fr); /* 20 ms: enough for the reply with the timing model on */
     assert_int_equal(fr.n, 1);
     assert_int_equal(st_rom_status(&fr, 0, EL_OP_READ_REG, &v), 0);
     st_frames_free(&fr);
@@ -21,7 +21,7 @@ static void wr(struct elsim *d, uint32_t addr, uint32_t v)
 {
     struct st_frames fr;
     st_cmd_words(d, EL_OP_WRITE_REG, 4, addr, v, 0xFFFFFFFFu, 0);
-    st_collect(d, 0, &fr);
+    st_collect(d, 20000, &fr);
     assert_int_equal(fr.n, 1);
     assert_int_equal(st_rom_status(&fr, 0, EL_OP_WRITE_REG, NULL), 0);
     st_frames_free(&fr);
@@ -92,7 +92,7 @@ static void attach(struct elsim *d)
 {
     struct st_frames fr;
     st_cmd_words(d, EL_OP_SPI_ATTACH, 2, 0, 0);
-    st_collect(d, 0, &fr);
+    st_collect(d, 20000, &fr);
     assert_int_equal(st_rom_status(&fr, 0, EL_OP_SPI_ATTACH, NULL), 0);
     st_frames_free(&fr);
 }
@@ -245,6 +245,40 @@ static void test_sim_spi__partial_protection(void **state)
     elsim_free(d);
 }
 
+/* With the timing model, an erase started through the SPI registers keeps the flash busy
+ * (WIP) while the ROM goes on answering; the busy flash ignores commands until it is done. */
+static void test_sim_spi__busy_flash_wip(void **state)
+{
+    (void)state;
+    struct elsim *d = st_new("esp32", "timing", "1", "r0-wdt-ms", "0", NULL);
+    st_reset_download(d, 50);
+    elsim_advance(d, 100000);
+    st_drain(d);
+    attach(d);
+    size_t sz;
+    const uint8_t *fl = elsim_flash(d, &sz);
+    uint8_t a[4] = {0x12, 0x34, 0x56, 0x78};
+    spi(d, &esp32_spi, 0x06, NULL, 0, 0, 0, 0, 0);
+    spi(d, &esp32_spi, 0x02, a, 4, 0, 0x5000, 24, 0);
+    assert_memory_equal(fl + 0x5000, a, 4);
+    assert_int_equal(spi(d, &esp32_spi, 0x05, NULL, 0, 8, 0, 0, 0) & 0x03, 0);
+    spi(d, &esp32_spi, 0x06, NULL, 0, 0, 0, 0, 0);
+    uint64_t t0 = elsim_now_us(d);
+    spi(d, &esp32_spi, 0xC7, NULL, 0, 0, 0, 0, 0); /* chip erase: 10 s for 4 MB */
+    /* the ROM answers at once; the flash reports WIP (and WEL) */
+    assert_int_equal(spi(d, &esp32_spi, 0x05, NULL, 0, 8, 0, 0, 0) & 0x03, 0x03);
+    /* a command to the busy flash is ignored */
+    uint8_t b[4] = {0, 0, 0, 0};
+    spi(d, &esp32_spi, 0x06, NULL, 0, 0, 0, 0, 0);
+    spi(d, &esp32_spi, 0x02, b, 4, 0, 0x6000, 24, 0);
+    assert_int_equal(fl[0x6000], 0xFF);
+    assert_true(elsim_now_us(d) - t0 < 5000000);
+    elsim_advance(d, 10000000);
+    assert_int_equal(spi(d, &esp32_spi, 0x05, NULL, 0, 8, 0, 0, 0) & 0x01, 0);
+    assert_int_equal(fl[0x5000], 0xFF); /* erased */
+    elsim_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_sim_spi__nor_and_semantics),
         cmocka_unit_test(test_sim_spi__write_protect),
         cmocka_unit_test(test_sim_spi__partial_protection),
+        cmocka_unit_test(test_sim_spi__busy_flash_wip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
