@@ -260,6 +260,23 @@ int elsim_cfg_set(struct elsim_cfg *cfg, const char *key, const char *value, cha
         cfg->usb_latency_us = (uint32_t)x;
         return 0;
     }
+    if (!strcmp(key, "usb")) {
+        unsigned vid, pid;
+        char tail;
+        if (sscanf(value, "%x:%x%c", &vid, &pid, &tail) != 2 || vid > 0xFFFF || pid > 0xFFFF ||
+            strspn(value, "0123456789abcdefABCDEF:") != strlen(value))
+            return fail(err, errlen, "bad usb '%s'; give VID:PID in hex, e.g. 10c4:ea60", value);
+        cfg->usb_vid = (uint16_t)vid;
+        cfg->usb_pid = (uint16_t)pid;
+        cfg->usb_set = true;
+        return 0;
+    }
+    if (!strcmp(key, "max-baud")) {
+        if (parse_u64(value, &x) || x > 100000000)
+            return fail(err, errlen, "bad max-baud '%s'; use 0 (no limit) .. 100000000", value);
+        cfg->max_baud = (uint32_t)x;
+        return 0;
+    }
     if (!strcmp(key, "en-delay-us")) {
         if (parse_u64(value, &x) || x > 1000000)
             return fail(err, errlen, "bad en-delay-us '%s'; use 0 .. 1000000", value);
@@ -287,6 +304,10 @@ const char *elsim_cfg_help(void)
            "  timing=BOOL          model wire, USB, flash and CPU time (default off)\n"
            "  usb-latency-us=N     USB-UART bridge latency with timing on (default 1000)\n"
            "  en-delay-us=N        EN RC delay before strapping pins are sampled (default 1000)\n"
+           "  usb=VID:PID          USB-UART bridge ids reported by the sim:// port, e.g.\n"
+           "                       10c4:ea60 (CP210x); default none (like a plain UART)\n"
+           "  max-baud=N           the bridge cannot make rates above N: bytes sent or read\n"
+           "                       by the host above N baud are garbled (default 0 = no limit)\n"
            "  r0-wdt-ms=N          rev-0 spurious watchdog reset after an EN reset (default 300\n"
            "                       on revision 0, 0 = off)\n"
            "  rom-clock-error=N    ESP32 ROM clock estimate error, per mille (default -40)\n"

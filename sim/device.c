@@ -39,6 +39,13 @@ static uint8_t garble(uint8_t b, uint32_t sent_baud, uint32_t rx_baud)
     return g;
 }
 
+/* A USB-UART bridge that cannot make the host's rate (option max-baud) puts garbage on the
+ * wire in both directions. */
+static bool bridge_too_fast(const struct elsim *d, uint32_t host_baud)
+{
+    return d->cfg.max_baud && host_baud > d->cfg.max_baud;
+}
+
 static uint32_t banner_baud(const struct elsim *d)
 {
     /* The ROM prints at 115200 with a 40 MHz crystal; its divider is fixed, so a 26 MHz
@@ -277,6 +284,8 @@ static void consume(struct elsim *d, const struct elsim_in *in, uint64_t t)
     int v = in->b;
     if (baud_mismatch(in->baud, d->baud))
         v = garble(in->b, in->baud, d->baud);
+    else if (bridge_too_fast(d, in->baud))
+        v = garble(in->b, in->baud, d->cfg.max_baud);
     v = eli_fault_on_byte(d, (uint8_t)v);
     if (v < 0 || d->state == ELSIM_ST_GONE || d->state == ELSIM_ST_STALL)
         return;
@@ -473,6 +482,8 @@ size_t elsim_host_read(struct elsim *dev, uint8_t *buf, size_t cap)
         uint8_t b = o->b;
         if (baud_mismatch(o->baud, dev->host_baud))
             b = garble(b, o->baud, dev->host_baud);
+        else if (bridge_too_fast(dev, dev->host_baud))
+            b = garble(b, dev->host_baud, dev->cfg.max_baud);
         buf[n++] = b;
         dev->out_head = (dev->out_head + 1) % ELSIM_OUT_CAP;
         dev->out_len--;
@@ -588,6 +599,21 @@ const char *elsim_state_name(const struct elsim *dev)
     default:
         return "reset";
     }
+}
+
+int elsim_usb_ids(const struct elsim *dev, uint16_t *vid, uint16_t *pid)
+{
+    if (vid)
+        *vid = 0;
+    if (pid)
+        *pid = 0;
+    if (!dev || !dev->cfg.usb_set)
+        return -1;
+    if (vid)
+        *vid = dev->cfg.usb_vid;
+    if (pid)
+        *pid = dev->cfg.usb_pid;
+    return 0;
 }
 
 bool elsim_gone(const struct elsim *dev)

@@ -68,7 +68,10 @@ struct elsim_cfg {
     int r0_wdt_ms;          /* rev-0 spurious watchdog delay; -1 = auto (300 on rev 0) */
     int rom_clock_permille; /* error of the ROM's idea of its clock (ESP32), per mille */
     uint32_t usb_latency_us;
-    uint32_t en_delay_us; /* EN RC delay before the chip samples its strapping pins */
+    uint32_t en_delay_us;      /* EN RC delay before the chip samples its strapping pins */
+    uint32_t max_baud;         /* USB bridge limit: host rates above it garble (0 = none) */
+    uint16_t usb_vid, usb_pid; /* USB bridge ids the sim:// port reports */
+    bool usb_set;
 };
 
 enum elsim_state {

@@ -590,7 +590,9 @@ static void handle(struct elsim *d, const uint8_t *f, size_t n, uint64_t t)
         }
         d->baud = (uint32_t)(actual ? actual : nb);
         d->rom_locked = true;
-        eli_tr_note(d, "baud changed", tr);
+        char note[48];
+        snprintf(note, sizeof(note), "baud changed to %u", (unsigned)d->baud);
+        eli_tr_note(d, note, tr);
         return;
     }
     case EL_OP_GET_SECURITY_INFO: {

@@ -73,7 +73,9 @@ static void hal_set_baud(void *ctx, uint32_t new_baud, uint32_t old_baud)
     (void)old_baud;
     if (new_baud) {
         d->baud = new_baud; /* the stub computes its divider from the real clock */
-        eli_tr_note(d, "baud changed", d->cpu);
+        char note[48];
+        snprintf(note, sizeof(note), "baud changed to %u", (unsigned)d->baud);
+        eli_tr_note(d, note, d->cpu);
     }
 }
 

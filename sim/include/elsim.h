@@ -91,6 +91,9 @@ bool elsim_gone(const struct elsim *dev);
 /* Tells the device the host's current baud without writing (host-side reads at a baud other
  * than the device's come out garbled). elsim_host_write also records it. */
 void elsim_set_host_baud(struct elsim *dev, uint32_t host_baud);
+/* USB vendor/product id of the modelled USB-UART bridge (option usb=VID:PID): 0, or -1 with
+ * both cleared when none is configured. */
+int elsim_usb_ids(const struct elsim *dev, uint16_t *vid, uint16_t *pid);
 
 #ifdef __cplusplus
 }

@@ -223,6 +223,15 @@ static void sim_sleep_ms(struct el_port *p, unsigned ms)
     elsim_advance(sp->dev, (uint64_t)ms * 1000u);
 }
 
+/* the modelled USB-UART bridge (option usb=VID:PID); none: like a plain UART */
+static int sim_usb_ids(const struct el_port *p, uint16_t *vid, uint16_t *pid)
+{
+    const struct sim_port *sp = p->impl;
+    if (!sp || elsim_usb_ids(sp->dev, vid, pid) != 0)
+        return EL_E_UNSUPPORTED;
+    return EL_OK;
+}
+
 static void *sim_device(struct el_port *p)
 {
     struct sim_port *sp = p->impl;
@@ -240,6 +249,6 @@ const struct eli_port_ops eli_sim_ops = {
     .set_baud = sim_set_baud,
     .set_lines = sim_set_lines,
     .sleep_ms = sim_sleep_ms,
-    .usb_ids = NULL,
+    .usb_ids = sim_usb_ids,
     .sim_device = sim_device,
 };

@@ -51,6 +51,40 @@ static void test_sim_port__url_options(void **state)
     close_sim(p);
 }
 
+/* usb=VID:PID: the port reports the bridge's ids (the client picks its baud from them) */
+static void test_sim_port__usb_ids(void **state)
+{
+    (void)state;
+    int rc;
+    uint16_t vid = 1, pid = 1;
+    struct el_port *p = open_sim("esp32?usb=10c4:EA60", &rc);
+    assert_int_equal(rc, EL_OK);
+    assert_int_equal(el_port_usb_ids(p, &vid, &pid), EL_OK);
+    assert_int_equal(vid, 0x10C4);
+    assert_int_equal(pid, 0xEA60);
+    assert_false(el_port_is_usb_jtag(p));
+    close_sim(p);
+    p = open_sim("esp32?usb=303a:1001", &rc);
+    assert_int_equal(rc, EL_OK);
+    assert_true(el_port_is_usb_jtag(p));
+    close_sim(p);
+    /* no usb option: no ids, like a plain UART */
+    p = open_sim("esp32", &rc);
+    assert_int_equal(rc, EL_OK);
+    assert_int_equal(el_port_usb_ids(p, &vid, &pid), EL_E_UNSUPPORTED);
+    assert_int_equal(vid, 0);
+    assert_int_equal(pid, 0);
+    close_sim(p);
+    static const char *bad[] = {
+        "esp32?usb=10c4",        "esp32?usb=zz:1",      "esp32?usb=10000:1", "esp32?usb=10c4:ea60x",
+        "esp32?usb=10c4:ea60:1", "esp32?max-baud=fast", "esp32?max-baud=-1"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        p = open_sim(bad[i], &rc);
+        assert_int_equal(rc, EL_E_ARG);
+        close_sim(p);
+    }
+}
+
 static void test_sim_port__reset_sync_read(void **state)
 {
     (void)state;
@@ -147,6 +181,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sim_port__url_options),
+        cmocka_unit_test(test_sim_port__usb_ids),
         cmocka_unit_test(test_sim_port__reset_sync_read),
         cmocka_unit_test(test_sim_port__timing_reads_wait_in_virtual_time),
         cmocka_unit_test(test_sim_port__vanish),

@@ -206,6 +206,47 @@ static void test_sim_timing__flash_erase_takes_time(void **state)
     elsim_free(d);
 }
 
+/* max-baud: a bridge that cannot make the host's rate garbles both directions */
+static void test_sim_timing__bridge_max_baud(void **state)
+{
+    (void)state;
+    uint8_t sync[36];
+    el_sync_data(sync);
+    /* at or below the limit: the ROM follows the host (autobaud) and answers */
+    struct elsim *d = st_new("esp32", "r0-wdt-ms", "0", "max-baud", "460800", NULL);
+    st_reset_download(d, 50);
+    st_drain(d);
+    elsim_set_host_baud(d, 460800);
+    st_cmd_baud(d, EL_OP_SYNC, sync, sizeof(sync), 0, 460800);
+    size_t n;
+    assert_int_equal(reply_status(d, EL_OP_SYNC, &n), 0);
+    assert_int_equal(n, 8);
+    elsim_free(d);
+    /* above it: the SYNC arrives as garbage and is not answered */
+    d = st_new("esp32", "r0-wdt-ms", "0", "max-baud", "460800", NULL);
+    st_reset_download(d, 50);
+    st_drain(d);
+    elsim_set_host_baud(d, 921600);
+    st_cmd_baud(d, EL_OP_SYNC, sync, sizeof(sync), 0, 921600);
+    struct st_frames fr;
+    st_collect(d, 100000, &fr);
+    for (size_t i = 0; i < fr.n; i++)
+        assert_false(fr.len[i] >= 2 && fr.f[i][0] == 1 && fr.f[i][1] == EL_OP_SYNC);
+    st_frames_free(&fr);
+    elsim_free(d);
+    /* output too: the boot banner read through a bridge limited below the rate */
+    static const char *limits[] = {"0", "57600"};
+    for (size_t k = 0; k < 2; k++) {
+        d = st_new("esp32", "r0-wdt-ms", "0", "max-baud", limits[k], NULL);
+        st_reset_download(d, 50);
+        st_collect(d, 0, &fr);
+        bool readable = strstr(fr.text, "waiting for download") != NULL;
+        assert_int_equal(readable, k == 0);
+        st_frames_free(&fr);
+        elsim_free(d);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_sim_timing__wire_time),
         cmocka_unit_test(test_sim_timing__rom_fifo_overflow),
         cmocka_unit_test(test_sim_timing__flash_erase_takes_time),
+        cmocka_unit_test(test_sim_timing__bridge_max_baud),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
