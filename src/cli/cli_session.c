@@ -163,9 +163,11 @@ static void on_event(void *user, const struct el_event *ev)
         cli_printf("Changed.\n");
         break;
     case EL_EV_BAUD_FAILED:
-        cli_warn("WARNING: the link did not work at %lld baud; continuing at %lld baud (try a "
-                 "lower --baud)\n",
-                 (long long)ev->a, (long long)ev->b);
+        cli_warn("WARNING: the link did not work at %lld baud; continuing at %lld baud (%s)\n",
+                 (long long)ev->a, (long long)ev->b,
+                 ctx->opts.baud_given ? "try a lower --baud"
+                                      : "the usual rate of this USB bridge; give --baud to choose "
+                                        "one that works");
         break;
     case EL_EV_SPI_ATTACH:
         if (ev->b == 0)
