@@ -84,7 +84,103 @@ rm -f "$WORK/flash.bin"
 "$BF" --port "sim://esp32?timing=1&flash=$WORK/flash.bin" --op erase --erase-first >/dev/null
 line=$("$BF" --port "sim://esp32?timing=1&flash=$WORK/flash.bin" --usb 10c4:ea60 --op write --file "$WORK/app.bin" --addr 0x1000)
 echo "label=seed-cp2102-default mode=stub req_baud=0 $line" | tee -a "$RES"
+# the same reflashes on a revision-1 chip (no spurious watchdog reset after EN)
+for f in app.bin app1.bin; do
+    name=reflash-identical
+    [ $f = app1.bin ] && name=reflash-1-sector
+    tr '\000' '\377' < /dev/zero | head -c 4194304 > "$WORK/flash-r1.bin"
+    dd if="$WORK/app.bin" of="$WORK/flash-r1.bin" bs=4096 seek=1 conv=notrunc 2>/dev/null
+    line=$("$BF" --port "sim://esp32?timing=1&revision=1&flash=$WORK/flash-r1.bin" --baud 921600 \
+        --op write --file "$WORK/$f" --addr 0x1000)
+    echo "label=app:$name-rev1 mode=stub req_baud=921600 $line" | tee -a "$RES"
+done
 "$BF" --compressors "$WORK/app.bin" > "$WORK/comp.txt"
 
-sh "$SRC/bench/report.sh" "$RES" "$WORK/comp.txt" "$WORK/app.bin" > "$OUT"
-echo "bench: wrote $OUT (raw results in $RES)"
+# --- the espload CLI on sim:// (modelled time) ---
+CLI=$WORK/cli.txt
+: > "$CLI"
+# one CLI write on sim://: label, extra URL options, extra espload options
+cli_write() {
+    label=$1 opts=$2
+    shift 2
+    rm -f "$WORK/cli-flash.bin" "$WORK/cli-tr.jsonl"
+    url="sim://esp32?timing=1${opts}&flash=$WORK/cli-flash.bin&transcript=$WORK/cli-tr.jsonl"
+    t0=$(date +%s%N)
+    rc=0
+    "$BUILD/espload" --chip esp32 --port "$url" "$@" write_flash -z 0x1000 "$WORK/app.bin" \
+        > "$WORK/cli-$label.out" 2>&1 || rc=$?
+    t1=$(date +%s%N)
+    wrote=$(sed -n 's/^Wrote .* in \([0-9.]*\) seconds.*/\1/p' "$WORK/cli-$label.out" | tail -1)
+    baud=$(sed -n 's/^Changing baud rate to \([0-9]*\).*/\1/p' "$WORK/cli-$label.out" | tail -1)
+    dev=0
+    [ -s "$WORK/cli-tr.jsonl" ] &&
+        dev=$(sed -n 's/^{"t_us":\([0-9]*\).*/\1/p' "$WORK/cli-tr.jsonl" | sort -n | tail -1)
+    ok=0
+    [ $rc = 0 ] && grep -q '^Hash of data verified' "$WORK/cli-$label.out" && ok=1
+    why=$(grep -m1 'fatal error' "$WORK/cli-$label.out" | sed 's/.*: //' | tr ' ' '_' | cut -c1-120)
+    echo "label=$label ok=$ok rc=$rc args=$(echo "$opts $*" | tr ' ' '_') baud=${baud:-115200}" \
+        "write_s=${wrote:-0} session_dev_s=$(awk "BEGIN{printf \"%.3f\", $dev/1e6}")" \
+        "wall_s=$(awk "BEGIN{printf \"%.3f\", ($t1-$t0)/1e9}") why=${why:--}" | tee -a "$CLI"
+}
+# the seed's command: no --baud, a CP2102 bridge (usb=10c4:ea60)
+cli_write cli-seed-cp2102 "&usb=10c4:ea60"
+# references: no bridge and no --baud (the rate stays 115200, esptool's default), and --baud 921600
+cli_write cli-no-bridge-default ""
+cli_write cli-baud-921600 "" --baud 921600
+cli_write cli-baud-2000000 "" --baud 2000000
+
+# start-up: wall time of a whole chip_id on sim:// (timing off: the virtual clock never
+# sleeps, so this is espload's own start-up and work) against Python's start-up
+median_ms() { # runs "$@" 21 times, prints the median wall time in ms
+    for i in $(seq 21); do
+        t0=$(date +%s%N)
+        "$@" > /dev/null 2>&1 || true
+        t1=$(date +%s%N)
+        echo $(((t1 - t0) / 1000))
+    done | sort -n | sed -n 11p | awk '{printf "%.1f", $1/1000}'
+}
+"$BUILD/espload" --port sim://esp32 chip_id > "$WORK/chipid.out" 2>&1 ||
+    { echo "bench: espload chip_id on sim:// failed" >&2; exit 1; }
+echo "label=startup what=espload_chip_id_sim ms=$(median_ms "$BUILD/espload" --port sim://esp32 chip_id)" | tee -a "$CLI"
+echo "label=startup what=python3_-S_-c_pass ms=$(median_ms python3 -S -c pass)" | tee -a "$CLI"
+echo "label=startup what=python3_-c_import_zlib,hashlib,argparse ms=$(median_ms python3 -c 'import zlib, hashlib, argparse')" | tee -a "$CLI"
+if python3 -c 'import esptool' 2>/dev/null; then
+    echo "label=startup what=esptool_version ms=$(median_ms python3 -m esptool version)" | tee -a "$CLI"
+fi
+
+# --- side by side: espload CLI and esptool-js 0.7.0 over espload-sim's RFC 2217 endpoint ---
+# (real time: the device's timing model runs against the wall clock; a fresh device each run)
+SIDE=$WORK/side.txt
+: > "$SIDE"
+SIDE_BAUDS=${BENCH_SIDE_BAUDS-"115200 460800 921600 2000000"}
+SIDE_FAST_BAUDS=${BENCH_SIDE_FAST_BAUDS-"921600 2000000"}
+SIDE_ROM_BAUDS=${BENCH_SIDE_ROM_BAUDS-"115200 921600"}
+CONF=$SRC/tests/conformance
+if [ "${BENCH_SIDE:-on}" != off ]; then
+    command -v node > /dev/null || { echo "bench: node is needed for the esptool-js runs (BENCH_SIDE=off skips them)" >&2; exit 1; }
+    [ -f "$CONF/node_modules/esptool-js/package.json" ] || (cd "$CONF" && npm ci --no-audit --no-fund > /dev/null)
+    side() { # client, op, mode, baud, extra args
+        c=$1 o=$2 m=$3 b=$4
+        shift 4
+        line=$(node "$SRC/bench/sidebyside.mjs" --sim "$BUILD/espload-sim" --espload "$BUILD/espload" \
+            --client "$c" --op "$o" --mode "$m" --baud "$b" --image "$WORK/app.bin" --addr 0x1000 \
+            --work "$WORK/side" "$@" 2>> "$WORK/side.err" | grep '^label=') || true
+        [ -n "$line" ] || line="label=side:$o client=$c mode=$m baud=$b op=$o ok=0 why=no_result_line"
+        echo "$line" | tee -a "$SIDE"
+    }
+    for b in $SIDE_BAUDS; do
+        for c in espload esptool-js; do side $c write stub "$b"; done
+    done
+    for b in $SIDE_FAST_BAUDS; do
+        for c in espload esptool-js; do side $c reflash stub "$b"; done
+        for c in espload esptool-js; do side $c read stub "$b"; done
+    done
+    side espload reflash stub 921600 --image "$WORK/app1.bin" --on-flash "$WORK/app.bin" --label reflash-1-sector
+    for b in $SIDE_ROM_BAUDS; do
+        for c in espload esptool-js; do side $c write rom "$b"; done
+    done
+fi
+
+ESPTOOL_JS=$(node "$SRC/bench/sidebyside.mjs" --esptool-js-version 2>/dev/null || echo none)
+sh "$SRC/bench/report.sh" "$RES" "$WORK/comp.txt" "$WORK/app.bin" "$SIDE" "$CLI" "$ESPTOOL_JS" > "$OUT"
+echo "bench: wrote $OUT (raw results in $WORK)"

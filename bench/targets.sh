@@ -1,0 +1,172 @@
+#!/bin/sh
+# The "Targets" section of docs/BENCHMARKS.md, computed from the raw results of bench/run.sh:
+#   targets.sh RESULTS COMPRESSORS SIDE CLI
+# Every figure printed here is read from those files; a target whose rows are missing is
+# reported as not measured.
+set -eu
+RES=$1 COMP=$2 SIDE=$3 CLI=$4
+
+# f FILE PREFIX KEY: KEY's value on the first line that starts with PREFIX (empty if none)
+f() {
+    awk -v p="$2" -v k="$3" 'index($0, p) == 1 {
+        for (i = 1; i <= NF; i++) { n = index($i, "="); if (substr($i, 1, n - 1) == k) { print substr($i, n + 1); exit } } }' "$1"
+}
+# calc EXPR: awk arithmetic, printed with %.2f unless a format is given
+calc() { awk "BEGIN { printf \"${2:-%.2f}\", $1 }"; }
+# lib ROW KEY: a library result (RESULTS) row "label=LABEL mode=MODE req_baud=BAUD"
+lib() { f "$RES" "label=$1 " "$2"; }
+# bound LABELPREFIX: op / physical bound of a library row (as in the results table)
+bound() {
+    awk -v p="label=$1 " 'index($0, p) == 1 {
+        for (i = 1; i <= NF; i++) { n = index($i, "="); v[substr($i, 1, n - 1)] = substr($i, n + 1) }
+        b = v["baud"]; wire = v["op_tx_bytes"] * 10 / b
+        fl = v["flash_erased"] / 65536 * 0.25 + v["flash_written"] / 256 * 0.0006
+        bd = wire > fl ? wire : fl
+        printf "%.2f", (bd > 0 ? v["op_s"] / bd : 0); exit }' "$RES"
+}
+use() { # link use of a library row, percent
+    awk -v p="label=$1 " 'index($0, p) == 1 {
+        for (i = 1; i <= NF; i++) { n = index($i, "="); v[substr($i, 1, n - 1)] = substr($i, n + 1) }
+        printf "%.0f", (v["op_s"] > 0 ? v["op_tx_bytes"] * 10 / v["baud"] / v["op_s"] * 100 : 0); exit }' "$RES"
+}
+side() { f "$SIDE" "label=side:$1 client=$2 mode=$3 baud=$4 " "$5"; }
+verdict() { # VALUE LIMIT: met / not met (value <= limit)
+    if [ -z "$1" ]; then echo "not measured"; elif awk "BEGIN { exit !($1 <= $2) }"; then echo "**met**"; else echo "**not met**"; fi
+}
+
+echo
+echo "## Targets"
+echo
+echo "Each target with its measured figure; where one is missed, the measured cause. \"Modelled\""
+echo "figures come from the library or CLI runs on \`sim://\`, \"wall\" figures from the"
+echo "side-by-side runs over RFC 2217."
+echo
+
+# --- 115200: wire bound and compression ---
+r=app:first-after-erase\ mode=stub\ req_baud=115200
+op=$(lib "$r" op_s)
+if [ -n "$op" ]; then
+    tx=$(lib "$r" op_tx_bytes)
+    wire=$(calc "$tx * 10 / 115200" %.3f)
+    q=$(calc "$op / $wire" %.3f)
+    r2="app:first-over-old mode=stub req_baud=115200"
+    q2=$(calc "$(lib "$r2" op_s) / ($(lib "$r2" op_tx_bytes) * 10 / 115200)" %.3f)
+    echo "* **115200, within 3 % of the wire bound:** $(verdict "$q" 1.03) (modelled, stub, 1.1 MB"
+    echo "  app after erase_flash: $op s for $tx bytes sent, whose wire time is $wire s: ratio $q;"
+    echo "  over old contents $q2). The ROM path is not near it (see the rom rows): the ROM"
+    echo "  acknowledges each 1 KiB block only after inflating and programming it."
+fi
+z=$(awk '{ for (i = 1; i <= NF; i++) { n = index($i, "="); v[substr($i, 1, n - 1)] = substr($i, n + 1) } if (v["compressor"] == "zlib-9") print v["compressed"] }' "$COMP")
+if [ -n "$z" ]; then
+    best=$(awk -v z="$z" '{ for (i = 1; i <= NF; i++) { n = index($i, "="); v[substr($i, 1, n - 1)] = substr($i, n + 1) }
+        if (b == "" || v["compressed"] < c) { b = v["compressor"]; c = v["compressed"] } } END { printf "%s %d %.4f", b, c, c / z }' "$COMP")
+    set -- $best
+    chosen=$(lib "$r" compressor)
+    cz=$(awk -v z="$z" -v want="$chosen" '{ for (i = 1; i <= NF; i++) { n = index($i, "="); v[substr($i, 1, n - 1)] = substr($i, n + 1) }
+        if (v["compressor"] == want) printf "%.4f", v["compressed"] / z }' "$COMP")
+    echo "* **Compressed size <= 0.97 of zlib 9's:** $(verdict "$3" 0.97) on app.bin: the smallest"
+    echo "  output of the compressors available here is $1 with $2 bytes, $3 of zlib 9's $z"
+    echo "  (the choice at 115200 was ${chosen:-?}: ${cz:-?}). The other compressors are in the"
+    echo "  compressor table: zopfli, the strongest Deflate encoder in Debian, is larger than"
+    echo "  libdeflate 12 on this image and far slower. Reaching 0.97 needs a better encoder than"
+    echo "  these three or a format other than the raw zlib stream the ROM and stub inflate."
+fi
+
+# --- 921600 / 2000000: physical bound and esptool-js ---
+for b in 921600 2000000; do
+    ra="app:first-after-erase mode=stub req_baud=$b"
+    ro="app:first-over-old mode=stub req_baud=$b"
+    qa=$(bound "$ra")
+    qo=$(bound "$ro")
+    [ -n "$qa" ] || continue
+    worst=$(calc "($qa > $qo ? $qa : $qo)")
+    echo "* **$b, within 10 % of the physical bound:** $(verdict "$worst" 1.10) (modelled, stub,"
+    echo "  op / bound: $qa after erase_flash, $qo over old contents; link use $(use "$ra") % and"
+    echo "  $(use "$ro") %)."
+    if awk "BEGIN { exit !($qo > 1.10) }"; then
+        echo "  Over old contents the stub must erase: it erases a 64 KiB block (250 ms modelled)"
+        echo "  when the first data for it arrives and, with two 16 KiB receive buffers, at most"
+        echo "  one block can be in flight, so the link idles during each erase (the link-use"
+        echo "  column). Closing it needs the stub to erase ahead of the data, a device-side change."
+    fi
+    if [ "$b" = 2000000 ] && awk "BEGIN { exit !($qa > 1.10) }"; then
+        echo "  After erase_flash at 2000000 the wire time per byte (5 us) equals the model's stub"
+        echo "  CPU time to inflate a compressed byte (5 us, docs/SIMULATOR.md), so the device, not"
+        echo "  the link, paces the write; the bound counts wire and flash time only, and the two"
+        echo "  MD5 passes (plan and verify, ~0.11 s each at the model's 100 ns per byte) add to it."
+    fi
+    eo=$(side write espload stub "$b" op_s)
+    jo=$(side write esptool-js stub "$b" op_s)
+    eok=$(side write espload stub "$b" ok)
+    jok=$(side write esptool-js stub "$b" ok)
+    if [ "$eok" = 1 ] && [ "$jok" = 1 ]; then
+        ro=$(calc "$eo / $jo")
+        es=$(side write espload stub "$b" session_s)
+        js=$(side write esptool-js stub "$b" session_s)
+        rs=$(calc "$es / $js")
+        echo "* **$b, <= 0.8 of esptool-js's time:** write $(verdict "$ro" 0.8) ($eo s vs $jo s: $ro),"
+        echo "  whole session $(verdict "$rs" 0.8) ($es s vs $js s: $rs); wall, stub, 1.1 MB app"
+        echo "  after erase_flash. espload sends $(side write espload stub "$b" op_tx_bytes) bytes,"
+        echo "  esptool-js $(side write esptool-js stub "$b" op_tx_bytes) (its zlib level 9 output: $(side write esptool-js stub "$b" compressed) bytes)."
+        if awk "BEGIN { exit !($ro > 0.8) }"; then
+            echo "  Both clients drive the same device model, whose time is wire + flash: the only"
+            echo "  room espload has on a blank flash is the bytes it sends (the compressor) and the"
+            echo "  verify MD5; at best the ratio is about espload's bytes / esptool-js's bytes."
+        fi
+        ri=$(side reflash espload stub "$b" session_s)
+        rj=$(side reflash esptool-js stub "$b" session_s)
+        if [ -n "$ri" ] && [ -n "$rj" ] && [ "$(side reflash espload stub "$b" ok)$(side reflash esptool-js stub "$b" ok)" = 11 ]; then
+            echo "  Reflashing the identical image (whole session): $ri s vs $rj s ($(calc "$ri / $rj"))."
+        fi
+    else
+        echo "* **$b, <= 0.8 of esptool-js's time:** not measured (side-by-side run missing or failed)."
+    fi
+done
+
+# --- reflash at 921600 ---
+rt=$(lib "app:reflash-identical mode=stub req_baud=921600" total_s)
+ro=$(lib "app:reflash-identical mode=stub req_baud=921600" op_s)
+r1t=$(lib "app:reflash-identical-rev1 mode=stub req_baud=921600" total_s)
+st=$(lib "app:reflash-1-sector mode=stub req_baud=921600" total_s)
+so=$(lib "app:reflash-1-sector mode=stub req_baud=921600" op_s)
+s1t=$(lib "app:reflash-1-sector-rev1 mode=stub req_baud=921600" total_s)
+wi=$(side reflash espload stub 921600 session_s)
+ws=$(side reflash-1-sector espload stub 921600 session_s)
+if [ -n "$rt" ]; then
+    echo "* **Identical 1.1 MB reflash at 921600 < 1.5 s:** $(verdict "$rt" 1.5) modelled ($rt s for"
+    echo "  the whole session, of which the write itself $ro s)${wi:+; wall over RFC 2217 $(verdict "$wi" 1.5) ($wi s)}."
+    echo "  **One sector changed < 2 s:** $(verdict "$st" 2) modelled ($st s, write $so s)${ws:+; wall $(verdict "$ws" 2) ($ws s)}."
+    sy=$(side reflash espload stub 921600 sync_s)
+    sb=$(side reflash espload stub 921600 stub_s)
+    su=$(side reflash espload stub 921600 setup_s)
+    if [ -n "$sy" ] && [ "$sy" != - ]; then
+        echo "  Where the session goes (device time from espload's first reset, wall run): SYNC"
+        echo "  answered after $sy s, stub running at $sb s, the write starts at $su s. The default"
+        echo "  device is the seed's revision-0 ESP32: after an EN reset it hangs until a spurious"
+        echo "  watchdog reset 300 ms later (docs/SIMULATOR.md), so the first, short reset attempt"
+        echo "  fails and the second, long one connects, as with esptool."
+    fi
+    if [ -n "$r1t" ]; then
+        echo "  The same sessions on a revision-1 chip (no spurious reset): identical $r1t s"
+        echo "  ($(verdict "$r1t" 1.5)), one sector $s1t s ($(verdict "$s1t" 2)), modelled."
+    fi
+fi
+
+# --- the seed's command ---
+ok=$(f "$CLI" "label=cli-seed-cp2102 " ok)
+if [ "$ok" = 1 ]; then
+    t=$(f "$CLI" "label=cli-seed-cp2102 " session_dev_s)
+    w=$(f "$CLI" "label=cli-seed-cp2102 " write_s)
+    bd=$(f "$CLI" "label=cli-seed-cp2102 " baud)
+    echo "* **The seed's \`write_flash -z 0x1000\` (1.1 MB) with no --baud on a CP2102 < 15 s:**"
+    echo "  $(verdict "$t" 15) modelled, through the CLI: $t s for the whole session (write $w s"
+    echo "  at $bd baud, which espload picked for the bridge), vs 60 s for esptool's defaults in the seed."
+else
+    why=$(f "$CLI" "label=cli-seed-cp2102 " why | tr '_' ' ')
+    lt=$(lib "seed-cp2102-default mode=stub req_baud=0" total_s)
+    echo "* **The seed's \`write_flash -z 0x1000\` (1.1 MB) with no --baud on a CP2102 < 15 s:**"
+    echo "  not measured through the CLI: \`espload --port 'sim://esp32?timing=1&usb=10c4:ea60&...'\`"
+    echo "  failed (${why:-no result}). The same session driven through the library with the"
+    echo "  bridge modelled by bench-flash (\`--usb 10c4:ea60\`, no baud given) takes ${lt:-?} s"
+    echo "  modelled ($(verdict "$lt" 15) for the library path)."
+fi
