@@ -136,10 +136,18 @@ function analyse(trPath) {
   r.tSync = null; // the first SYNC reply
   r.tStub = null; // the flasher stub started
   r.tLast = 0;
+  r.resets = 0; // EN resets before the first SYNC reply
+  r.syncs = 0; // SYNC requests before the first SYNC reply
+  r.tReset2 = null; // the second EN reset (the first attempt failed)
   let lastBaud = -1;
   recs.forEach((e, i) => {
     if (e.t_us !== undefined) r.tLast = Math.max(r.tLast, e.t_us);
-    if (e.event === "EN low" && r.tReset === null) r.tReset = e.t_us;
+    if (e.event === "EN low" && r.tSync === null) {
+      r.resets++;
+      if (r.tReset === null) r.tReset = e.t_us;
+      else if (r.tReset2 === null) r.tReset2 = e.t_us;
+    }
+    if (e.dir === "in" && e.op === "SYNC" && r.tSync === null) r.syncs++;
     if (e.event === "stub running" && r.tStub === null) r.tStub = e.t_us;
     if (e.dir === "out" && e.op === "SYNC" && r.tSync === null) r.tSync = e.t_us;
     if (e.event === "baud changed") {
@@ -180,6 +188,20 @@ function analyse(trPath) {
       if (e.op !== null) r.opCmds++;
     } else r.opRx += e.len;
   }
+  // reads: the median time from a data packet leaving the device to the host's ACK arriving
+  const gaps = [];
+  let lastData = null;
+  for (let i = r.opStart; last !== null && i <= last; i++) {
+    const e = recs[i];
+    if (e.len === undefined || e.op !== null) continue;
+    if (e.dir === "out" && e.len > 16) lastData = e.t_us;
+    else if (e.dir === "in" && e.len === 4 && lastData !== null) {
+      gaps.push(e.t_us - lastData);
+      lastData = null;
+    }
+  }
+  gaps.sort((x, y) => x - y);
+  r.ackMs = gaps.length ? gaps[Math.floor(gaps.length / 2)] / 1000 : null;
   r.tStart = recs[prev].t_us;
   r.tEnd = last === null ? r.tStart : recs[last].t_us;
   return r;
@@ -350,6 +372,11 @@ async function main() {
     sync_s: t.tSync !== null && t.tReset !== null ? ((t.tSync - t.tReset) / 1e6).toFixed(3) : "-",
     stub_s: t.tStub !== null && t.tReset !== null ? ((t.tStub - t.tReset) / 1e6).toFixed(3) : "-",
     setup_s: t.opStart !== null && t.tReset !== null ? ((t.tStart - t.tReset) / 1e6).toFixed(3) : "-",
+    read_ack_ms: t.ackMs !== null && t.ackMs !== undefined ? t.ackMs.toFixed(2) : "-",
+    resets: t.resets,
+    syncs: t.syncs,
+    // time lost in failed connection attempts: first reset to the reset that worked
+    failed_attempts_s: t.tReset2 !== null ? ((t.tReset2 - t.tReset) / 1e6).toFixed(3) : "0",
   };
   if (why) kv.why = why.replace(/\s+/g, "_");
   console.log(Object.entries(kv).map(([k, v]) => `${k}=${v}`).join(" "));
