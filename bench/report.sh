@@ -114,7 +114,7 @@ nothing, and one that imports three of the standard modules esptool needs.
 |---|---|
 STH
 awk '/^label=startup/{for(i=1;i<=NF;i++){n=index($i,"="); v[substr($i,1,n-1)]=substr($i,n+1)}
-  w=v["what"]; gsub(/_/," ",w); printf "| `%s` | %s |\n", w, v["ms"]}' "$CLI"
+  w=v["what"]; gsub(/~/," ",w); printf "| `%s` | %s |\n", w, v["ms"]}' "$CLI"
 
 # ---------- side by side ----------
 cat <<SBH
@@ -160,10 +160,13 @@ must equal the flash.
 SBH
 awk '{delete v; for(i=1;i<=NF;i++){n=index($i,"="); v[substr($i,1,n-1)]=substr($i,n+1)}
   k=v["label"] SUBSEP v["mode"] SUBSEP v["baud"]; if(!(k in seen)){seen[k]=1; order[++nk]=k}
-  c=v["client"]; ok[k,c]=v["ok"]; op[k,c]=v["op_s"]; js[k,c]=v["js_op_s"]; ss[k,c]=v["session_s"]; su[k,c]=v["setup_s"];
-  by[k,c]=v["op_tx_bytes"] " / " v["op_rx_bytes"]; why[k,c]=v["why"]}
-  function cell(k,c,x){ if(!((k,c) in ok)) return "not run"; if(ok[k,c]!=1){w=why[k,c]; gsub(/_/," ",w); return "failed: " w} return x}
-  function rat(k,a,b){ if(ok[k,"espload"]==1 && ok[k,"esptool-js"]==1 && b>0) return sprintf("%.2f", a/b); return "-"}
+  c=v["client"]; run[k,c]=1; ok[k,c]=v["ok"]; op[k,c]=v["op_s"]; js[k,c]=v["js_op_s"]; ss[k,c]=v["session_s"]; su[k,c]=v["setup_s"];
+  by[k,c]=v["op_tx_bytes"] " / " v["op_rx_bytes"];
+  if(v["ok"]!=1){w=v["why"]; gsub(/_/," ",w); l=v["label"]; sub(/^side:/,"",l); nf++; fails[nf]=sprintf("%s, %s, %s baud, %s: %s", l, v["mode"], v["baud"], c, w)}}
+  function has(k,c){ return ((k SUBSEP c) in run) }
+  function good(k,c){ return has(k,c) && ok[k,c]==1 }
+  function cell(k,c,x){ if(!has(k,c)) return "not run"; if(ok[k,c]!=1) return "failed (below)"; return x}
+  function rat(k,a,b){ if(good(k,"espload") && good(k,"esptool-js") && b>0) return sprintf("%.2f", a/b); return "-"}
   END{for(j=1;j<=nk;j++){k=order[j]; split(k,p,SUBSEP); l=p[1]; sub(/^side:/,"",l);
     printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", l, p[2], p[3],
       cell(k,"espload",op[k,"espload"]), cell(k,"esptool-js",op[k,"esptool-js"]), cell(k,"esptool-js",js[k,"esptool-js"]),
@@ -171,6 +174,7 @@ awk '{delete v; for(i=1;i<=NF;i++){n=index($i,"="); v[substr($i,1,n-1)]=substr($
       cell(k,"espload",ss[k,"espload"]), cell(k,"esptool-js",ss[k,"esptool-js"]),
       rat(k,ss[k,"espload"],ss[k,"esptool-js"]),
       cell(k,"espload",su[k,"espload"]), cell(k,"esptool-js",su[k,"esptool-js"]),
-      cell(k,"espload",by[k,"espload"]), cell(k,"esptool-js",by[k,"esptool-js"])}}' "$SIDE"
+      cell(k,"espload",by[k,"espload"]), cell(k,"esptool-js",by[k,"esptool-js"])}
+    if(nf){print ""; print "Failed runs:"; print ""; for(j=1;j<=nf;j++) printf "* %s\n", fails[j]}}' "$SIDE"
 
 sh "$SRC/bench/targets.sh" "$RES" "$COMP" "$SIDE" "$CLI"

@@ -141,11 +141,11 @@ median_ms() { # runs "$@" 21 times, prints the median wall time in ms
 }
 "$BUILD/espload" --port sim://esp32 chip_id > "$WORK/chipid.out" 2>&1 ||
     { echo "bench: espload chip_id on sim:// failed" >&2; exit 1; }
-echo "label=startup what=espload_chip_id_sim ms=$(median_ms "$BUILD/espload" --port sim://esp32 chip_id)" | tee -a "$CLI"
-echo "label=startup what=python3_-S_-c_pass ms=$(median_ms python3 -S -c pass)" | tee -a "$CLI"
-echo "label=startup what=python3_-c_import_zlib,hashlib,argparse ms=$(median_ms python3 -c 'import zlib, hashlib, argparse')" | tee -a "$CLI"
+echo "label=startup what=espload~--port~sim://esp32~chip_id ms=$(median_ms "$BUILD/espload" --port sim://esp32 chip_id)" | tee -a "$CLI"
+echo "label=startup what=python3~-S~-c~pass ms=$(median_ms python3 -S -c pass)" | tee -a "$CLI"
+echo "label=startup what=python3~-c~'import~zlib,~hashlib,~argparse' ms=$(median_ms python3 -c 'import zlib, hashlib, argparse')" | tee -a "$CLI"
 if python3 -c 'import esptool' 2>/dev/null; then
-    echo "label=startup what=esptool_version ms=$(median_ms python3 -m esptool version)" | tee -a "$CLI"
+    echo "label=startup what=python3~-m~esptool~version ms=$(median_ms python3 -m esptool version)" | tee -a "$CLI"
 fi
 
 # --- side by side: espload CLI and esptool-js 0.7.0 over espload-sim's RFC 2217 endpoint ---
