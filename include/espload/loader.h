@@ -234,7 +234,8 @@ struct el_connect_opts {
     int attempts;               /* <= 0: forever (esptool); el_connect_opts_init: 7 */
     enum el_chip_id chip;       /* EL_CHIP_UNKNOWN = auto-detect */
     const char *reset_sequence; /* custom sequence replacing the rotation, or NULL */
-    unsigned reset_delay_ms;    /* 0 = esptool defaults (50 / 550 ms) */
+    unsigned reset_delay_ms;    /* 0 = esptool defaults (50 / 550 ms), unless reset_delay_set */
+    bool reset_delay_set;       /* reset_delay_ms replaces both delays, 0 included */
     unsigned sync_tries;        /* SYNCs per attempt; init: 5 */
 };
 void el_connect_opts_init(struct el_connect_opts *o);
@@ -391,7 +392,8 @@ int el_loader_auto_baud(struct el_loader *l, unsigned requested, unsigned *chose
  * if the bridge is unknown. */
 unsigned el_baud_for_usb(uint16_t vid, uint16_t pid);
 
-/* Leaves per --after (events HARD_RESET, STAY_BOOTLOADER, ...). */
+/* Leaves per --after (events HARD_RESET, STAY_BOOTLOADER, ...). The hard reset runs the
+ * tuning's hard_reset_sequence when one is set. */
 int el_loader_after(struct el_loader *l, enum el_after after);
 /* Leaves the loader and runs the app: ROM: FLASH_BEGIN(0,0)+FLASH_END(1); stub: RUN_USER_CODE
  * is not used (hard reset instead is the caller's choice). */
@@ -411,17 +413,48 @@ int el_loader_command(struct el_loader *l, uint8_t op, const uint8_t *data, size
 /* Device status of the last failed command ((status << 8) | error), 0 if none. */
 unsigned el_loader_last_status(const struct el_loader *l);
 
-/* esptool timeouts: max(3 s, rate_ms_per_mb * size / 1e6), capped at 240 s. */
+/* esptool timeouts with the defaults: max(3 s, rate_ms_per_mb * size / 1e6), capped at 240 s. */
 unsigned el_timeout_per_mb(unsigned ms_per_mb, uint64_t size);
-#define EL_DEFAULT_TIMEOUT_MS     3000u
-#define EL_SYNC_TIMEOUT_MS        100u
-#define EL_CHIP_ERASE_TIMEOUT_MS  120000u
-#define EL_MAX_TIMEOUT_MS         240000u
-#define EL_MD5_MS_PER_MB          8000u
-#define EL_ERASE_REGION_MS_PER_MB 30000u
-#define EL_ERASE_WRITE_MS_PER_MB  40000u
-#define EL_MEM_END_ROM_TIMEOUT_MS 200u
-#define EL_WRITE_BLOCK_ATTEMPTS   3
+/* The same with a floor (the default command timeout) and a cap (the longest any command may
+ * wait) of the caller's choice. */
+unsigned el_timeout_per_mb_in(unsigned ms_per_mb, uint64_t size, unsigned floor_ms,
+                              unsigned cap_ms);
+
+/* Timings and retry counts of a loader (esptool's configuration-file options). All values
+ * are milliseconds (or milliseconds per MB of data) and counts; el_tuning_init() fills
+ * esptool's defaults (the EL_* values below). */
+struct el_tuning {
+    unsigned timeout_ms;              /* most commands ("timeout"): 3000 */
+    unsigned chip_erase_timeout_ms;   /* ERASE_FLASH ("chip_erase_timeout"): 120000 */
+    unsigned max_timeout_ms;          /* cap of any command ("max_timeout"): 240000 */
+    unsigned sync_timeout_ms;         /* one SYNC ("sync_timeout"): 100 */
+    unsigned md5_ms_per_mb;           /* SPI_FLASH_MD5 ("md5_timeout_per_mb"): 8000 */
+    unsigned erase_region_ms_per_mb;  /* erase before a write ("erase_region_..."): 30000 */
+    unsigned erase_write_ms_per_mb;   /* one written block ("erase_write_..."): 40000 */
+    unsigned mem_end_rom_timeout_ms;  /* MEM_END on the ROM ("mem_end_rom_timeout"): 200 */
+    unsigned serial_write_timeout_ms; /* one port write ("serial_write_timeout"): 10000 */
+    unsigned write_block_attempts;    /* tries per data block ("write_block_attempts"): 3 */
+    /* Sequence for the hard reset after a command ("custom_hard_reset_sequence", same syntax
+     * as el_reset_parse), or NULL for the RTS pulse of el_reset_hard(). */
+    const char *hard_reset_sequence;
+};
+void el_tuning_init(struct el_tuning *t);
+/* Replaces the loader's tuning (copied, the sequence string too). EL_E_ARG (errmsg says
+ * why) if a time or count is 0 or the hard reset sequence does not parse; then nothing is
+ * changed. */
+int el_loader_set_tuning(struct el_loader *l, const struct el_tuning *t);
+/* The loader's tuning (hard_reset_sequence borrowed from the loader). */
+const struct el_tuning *el_loader_tuning(const struct el_loader *l);
+#define EL_DEFAULT_TIMEOUT_MS      3000u
+#define EL_SYNC_TIMEOUT_MS         100u
+#define EL_CHIP_ERASE_TIMEOUT_MS   120000u
+#define EL_MAX_TIMEOUT_MS          240000u
+#define EL_MD5_MS_PER_MB           8000u
+#define EL_ERASE_REGION_MS_PER_MB  30000u
+#define EL_ERASE_WRITE_MS_PER_MB   40000u
+#define EL_MEM_END_ROM_TIMEOUT_MS  200u
+#define EL_WRITE_BLOCK_ATTEMPTS    3
+#define EL_SERIAL_WRITE_TIMEOUT_MS 10000u
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cli/cli.h"
+#include "cli/cli_config.h"
 
 /* ---- command table (main.c) ---- */
 #define NEED_PORT    (1u << 0) /* opens --port */
@@ -133,7 +134,10 @@ struct cli_ctx {
     const char *override_vddsdio;
     const char *stub_version;
     int open_port_attempts;
-    const char *cmd_name; /* as typed */
+    bool connect_attempts_given;   /* --connect-attempts or ESPTOOL_CONNECT_ATTEMPTS */
+    bool open_port_attempts_given; /* ESPTOOL_OPEN_PORT_ATTEMPTS */
+    struct cli_config config;      /* the configuration file's settings (defaults if none) */
+    const char *cmd_name;          /* as typed */
     const struct cli_cmd *cmd;
     struct el_port *port;
     struct el_loader *loader;

@@ -46,6 +46,7 @@ void cli_ctx_init(struct cli_ctx *ctx)
     ctx->opts.baud = 115200;
     ctx->opts.connect_attempts = 7;
     ctx->open_port_attempts = 1;
+    cli_config_init(&ctx->config);
 }
 
 const struct cli_opts *cli_get_opts(const struct cli_ctx *ctx)
@@ -505,10 +506,17 @@ static int connect_on_port(struct cli_ctx *ctx, bool quiet_fail)
     el_loader_set_progress_cb(ctx->loader, on_progress, ctx);
     if (ctx->opts.trace)
         el_loader_set_trace_cb(ctx->loader, on_trace, ctx);
+    rc = el_loader_set_tuning(ctx->loader, &ctx->config.tuning);
+    if (rc != EL_OK)
+        return cli_fail(ctx, rc, "cannot use the configuration file's settings");
     struct el_connect_opts co;
     el_connect_opts_init(&co);
     co.before = before_of(ctx);
     co.attempts = ctx->opts.connect_attempts;
+    if (ctx->config.reset_sequence[0])
+        co.reset_sequence = ctx->config.reset_sequence;
+    co.reset_delay_set = ctx->config.has_reset_delay;
+    co.reset_delay_ms = ctx->config.reset_delay_ms;
     const struct el_chip *want = el_chip_by_name(ctx->opts.chip);
     co.chip = want ? want->id : EL_CHIP_UNKNOWN;
     if (co.before == EL_BEFORE_NO_RESET || co.before == EL_BEFORE_NO_RESET_NO_SYNC)

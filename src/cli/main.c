@@ -342,6 +342,7 @@ static int finish_globals(struct cli_ctx *ctx, struct gopts *g)
     /* --connect-attempts */
     const char *ca = env_default(g->connect_attempts, "ESPTOOL_CONNECT_ATTEMPTS");
     ctx->opts.connect_attempts = 7;
+    ctx->connect_attempts_given = ca != NULL;
     if (ca) {
         long long v;
         if (!cli_parse_int(ca, &v) || v < -1000000 || v > 1000000)
@@ -352,6 +353,7 @@ static int finish_globals(struct cli_ctx *ctx, struct gopts *g)
     }
     const char *opa = getenv("ESPTOOL_OPEN_PORT_ATTEMPTS");
     ctx->open_port_attempts = 1;
+    ctx->open_port_attempts_given = opa && *opa;
     if (opa && *opa) {
         long long v;
         if (!cli_parse_int(opa, &v) || v < 0 || v > 1000000) {
@@ -402,6 +404,24 @@ static int finish_globals(struct cli_ctx *ctx, struct gopts *g)
         }
         ctx->port_filter[ctx->n_port_filter++] = f;
     }
+    return 0;
+}
+
+/* esptool's configuration file (after the banner, where esptool prints its lines). Its
+ * connect_attempts and open_port_attempts apply unless the option or the environment
+ * variable gave them. */
+static int load_config(struct cli_ctx *ctx, bool quiet)
+{
+    struct cli_config_env env;
+    char cwd[4096];
+    cli_config_env_get(&env, cwd, sizeof(cwd));
+    int rc = cli_config_load(&env, quiet, &ctx->config);
+    if (rc)
+        return rc;
+    if (ctx->config.has_connect_attempts && !ctx->connect_attempts_given)
+        ctx->opts.connect_attempts = ctx->config.connect_attempts;
+    if (ctx->config.has_open_port_attempts && !ctx->open_port_attempts_given)
+        ctx->open_port_attempts = ctx->config.open_port_attempts;
     return 0;
 }
 
@@ -512,6 +532,11 @@ int cli_main(int argc, char **argv)
     if (!wants_help(cargc, cargv) && strcmp(cmd->name, "help") != 0 &&
         !cli_machine_output(cargc, cargv))
         cli_printf("espload v%s\n", EL_VERSION);
+    if (!wants_help(cargc, cargv) && strcmp(cmd->name, "help") != 0) {
+        rc = load_config(&ctx, cli_machine_output(cargc, cargv));
+        if (rc)
+            goto out;
+    }
     rc = cmd->fn(&ctx, cargc, cargv);
     if (rc == CLI_HELP_SHOWN)
         rc = 0;

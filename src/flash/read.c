@@ -56,7 +56,7 @@ int el_flash_md5(struct el_loader *l, uint32_t addr, uint32_t len, uint8_t md5[1
     const uint8_t *p;
     size_t n;
     rc = eli_check(l, "calculate md5sum", EL_OP_SPI_FLASH_MD5, d, 16, 0,
-                   el_timeout_per_mb(EL_MD5_MS_PER_MB, len), NULL, &p, &n);
+                   eli_timeout_per_mb(l, l->tuning.md5_ms_per_mb, len), NULL, &p, &n);
     if (rc != EL_OK)
         return rc;
     /* ROM: 32 hex characters; stub: 16 raw bytes */
@@ -78,7 +78,7 @@ static int read_stub(struct el_loader *l, uint32_t addr, uint8_t *buf, size_t le
     el_put_le32(d + 4, (uint32_t)len);
     el_put_le32(d + 8, READ_PACKET);
     el_put_le32(d + 12, READ_IN_FLIGHT);
-    int rc = eli_check(l, "read flash", EL_OP_READ_FLASH, d, 16, 0, EL_DEFAULT_TIMEOUT_MS, NULL,
+    int rc = eli_check(l, "read flash", EL_OP_READ_FLASH, d, 16, 0, l->tuning.timeout_ms, NULL,
                        NULL, NULL);
     if (rc != EL_OK)
         return rc;
@@ -151,7 +151,7 @@ static int read_rom(struct el_loader *l, uint32_t addr, uint8_t *buf, size_t len
         const uint8_t *p;
         size_t n;
         int rc = eli_check(l, "read flash block", EL_OP_READ_FLASH_SLOW, d, 8, 0,
-                           EL_DEFAULT_TIMEOUT_MS, NULL, &p, &n);
+                           l->tuning.timeout_ms, NULL, &p, &n);
         if (rc != EL_OK)
             return rc;
         if (n < bl)
@@ -195,8 +195,8 @@ int el_flash_erase_all(struct el_loader *l)
     if (rc != EL_OK)
         return rc;
     if (l->stub)
-        return eli_check(l, "erase flash", EL_OP_ERASE_FLASH, NULL, 0, 0, EL_CHIP_ERASE_TIMEOUT_MS,
-                         NULL, NULL, NULL);
+        return eli_check(l, "erase flash", EL_OP_ERASE_FLASH, NULL, 0, 0,
+                         l->tuning.chip_erase_timeout_ms, NULL, NULL, NULL);
     /* The ROM has no ERASE_FLASH: run write-enable + chip erase on the SPI controller and
      * poll the write-in-progress bit, bounded by the chip-erase timeout. */
     rc = el_flash_spi_command(l, 0x06, NULL, 0, 0, 0, 0, 0, NULL);
@@ -211,10 +211,10 @@ int el_flash_erase_all(struct el_loader *l)
             return rc;
         if (!(sr & 1u))
             return EL_OK;
-        if (waited >= EL_CHIP_ERASE_TIMEOUT_MS)
+        if (waited >= l->tuning.chip_erase_timeout_ms)
             return eli_fail(l, EL_E_TIMEOUT,
                             "chip erase did not finish within %u s (status register 0x%02x)",
-                            EL_CHIP_ERASE_TIMEOUT_MS / 1000, (unsigned)sr);
+                            l->tuning.chip_erase_timeout_ms / 1000, (unsigned)sr);
         el_port_sleep_ms(l->port, WIP_POLL_MS);
     }
 }
@@ -235,7 +235,7 @@ int el_flash_erase_region(struct el_loader *l, uint32_t addr, uint32_t len)
     int rc = eli_flash_ensure_attached(l);
     if (rc != EL_OK)
         return rc;
-    unsigned to = el_timeout_per_mb(EL_ERASE_REGION_MS_PER_MB, len);
+    unsigned to = eli_timeout_per_mb(l, l->tuning.erase_region_ms_per_mb, len);
     uint8_t d[16];
     if (l->stub) {
         el_put_le32(d, addr);

@@ -78,7 +78,7 @@ int el_flash_attach(struct el_loader *l, long spi_conn)
     /* the ROM wants a second word (0); stubs take 4 bytes */
     size_t n = l->stub ? 4 : 8;
     int rc = eli_check(l, "configure SPI flash pins", EL_OP_SPI_ATTACH, data, n, 0,
-                       EL_DEFAULT_TIMEOUT_MS, NULL, NULL, NULL);
+                       l->tuning.timeout_ms, NULL, NULL, NULL);
     if (rc == EL_OK)
         l->flash_attached = true;
     return rc;
@@ -107,8 +107,8 @@ int el_flash_set_params(struct el_loader *l, uint32_t size)
     el_put_le32(d + 12, 0x1000);
     el_put_le32(d + 16, 0x100);
     el_put_le32(d + 20, 0xFFFF);
-    rc = eli_check(l, "set SPI params", EL_OP_SPI_SET_PARAMS, d, sizeof(d), 0,
-                   EL_DEFAULT_TIMEOUT_MS, NULL, NULL, NULL);
+    rc = eli_check(l, "set SPI params", EL_OP_SPI_SET_PARAMS, d, sizeof(d), 0, l->tuning.timeout_ms,
+                   NULL, NULL, NULL);
     if (rc == EL_OK)
         l->flash_size_set = size;
     return rc;

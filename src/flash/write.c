@@ -281,11 +281,11 @@ static int send_block(struct el_loader *l, uint8_t op, const uint8_t *payload, s
                                          : "write to target Flash",
              (unsigned)seq);
     int rc = EL_OK;
-    for (int attempt = 1; attempt <= EL_WRITE_BLOCK_ATTEMPTS; attempt++) {
+    for (int attempt = 1; attempt <= (int)l->tuning.write_block_attempts; attempt++) {
         rc = eli_check(l, what, op, local, hdr + n, chk, timeout_ms, NULL, NULL, NULL);
         if (rc == EL_OK || rc == EL_E_IO || rc == EL_E_ARG)
             return rc;
-        if (attempt < EL_WRITE_BLOCK_ATTEMPTS)
+        if (attempt < (int)l->tuning.write_block_attempts)
             eli_event(l, EL_EV_BLOCK_RETRY, seq, attempt + 1, 0, NULL);
     }
     return rc;
@@ -351,8 +351,8 @@ static int write_run(struct el_loader *l, uint32_t addr, const uint8_t *buf, siz
     if (z) {
         uint32_t blocks = (uint32_t)((zn + bs - 1) / bs);
         uint32_t begin_size = l->stub ? (uint32_t)n : (uint32_t)((n + bs - 1) / bs * bs);
-        unsigned to = l->stub ? EL_DEFAULT_TIMEOUT_MS
-                              : el_timeout_per_mb(EL_ERASE_REGION_MS_PER_MB, begin_size);
+        unsigned to = l->stub ? l->tuning.timeout_ms
+                              : eli_timeout_per_mb(l, l->tuning.erase_region_ms_per_mb, begin_size);
         if (!l->stub)
             eli_event(l, EL_EV_ROM_ERASING, addr, begin_size, 0, NULL);
         el_put_le32(d, begin_size);
@@ -370,7 +370,7 @@ static int write_run(struct el_loader *l, uint32_t addr, const uint8_t *buf, siz
         if (!inf)
             return EL_E_NOMEM;
         inf->ok = inflateInit(&inf->z) == Z_OK;
-        unsigned timeout = EL_DEFAULT_TIMEOUT_MS;
+        unsigned timeout = l->tuning.timeout_ms;
         uint64_t written = 0;
         for (uint32_t seq = 0; seq < blocks; seq++) {
             size_t off = (size_t)seq * bs;
@@ -383,7 +383,7 @@ static int write_run(struct el_loader *l, uint32_t addr, const uint8_t *buf, siz
             size_t unc = inflate_count(inf, z + off, cn);
             if (!inf->ok)
                 unc = bs * 4; /* cannot tell: assume a generous block */
-            unsigned block_to = el_timeout_per_mb(EL_ERASE_WRITE_MS_PER_MB, unc);
+            unsigned block_to = eli_timeout_per_mb(l, l->tuning.erase_write_ms_per_mb, unc);
             /* ROM writes before it ACKs; the stub ACKs first and writes while the next
              * block arrives, so its timeout applies to the block after */
             if (!l->stub)
@@ -422,8 +422,8 @@ static int write_run(struct el_loader *l, uint32_t addr, const uint8_t *buf, siz
     }
     /* uncompressed */
     uint32_t blocks = (uint32_t)((n + bs - 1) / bs);
-    unsigned to =
-        l->stub ? EL_DEFAULT_TIMEOUT_MS : el_timeout_per_mb(EL_ERASE_REGION_MS_PER_MB, (uint64_t)n);
+    unsigned to = l->stub ? l->tuning.timeout_ms
+                          : eli_timeout_per_mb(l, l->tuning.erase_region_ms_per_mb, (uint64_t)n);
     if (!l->stub)
         eli_event(l, EL_EV_ROM_ERASING, addr, (int64_t)n, 0, NULL);
     el_put_le32(d, (uint32_t)n); /* ESP32 get_erase_size is the identity */
@@ -440,7 +440,7 @@ static int write_run(struct el_loader *l, uint32_t addr, const uint8_t *buf, siz
     uint8_t *pad = malloc(bs);
     if (!pad)
         return EL_E_NOMEM;
-    unsigned block_to = el_timeout_per_mb(EL_ERASE_WRITE_MS_PER_MB, bs);
+    unsigned block_to = eli_timeout_per_mb(l, l->tuning.erase_write_ms_per_mb, bs);
     for (uint32_t seq = 0; seq < blocks; seq++) {
         size_t off = (size_t)seq * bs;
         size_t cn = n - off < bs ? n - off : bs;
@@ -452,7 +452,7 @@ static int write_run(struct el_loader *l, uint32_t addr, const uint8_t *buf, siz
         memset(pad, 0xFF, bs);
         memcpy(pad, buf + off, cn); /* last block padded with 0xFF */
         rc = send_block(l, EL_OP_FLASH_DATA, pad, bs, seq,
-                        l->stub ? EL_DEFAULT_TIMEOUT_MS : block_to);
+                        l->stub ? l->tuning.timeout_ms : block_to);
         if (rc != EL_OK) {
             free(pad);
             return rc;
@@ -462,13 +462,13 @@ static int write_run(struct el_loader *l, uint32_t addr, const uint8_t *buf, siz
     wp->block_base += blocks;
     wp->done_base += n;
     wp->wire_base += (uint64_t)blocks * bs;
-    *pending_ms = l->stub ? el_timeout_per_mb(EL_ERASE_WRITE_MS_PER_MB, bs) : 0;
+    *pending_ms = l->stub ? eli_timeout_per_mb(l, l->tuning.erase_write_ms_per_mb, bs) : 0;
     if (l->stub && barrier) {
         uint32_t v;
         uint8_t ra[4];
         el_put_le32(ra, EL_CHIP_MAGIC_REG);
         rc = eli_check(l, "wait for the last block to be written", EL_OP_READ_REG, ra, 4, 0,
-                       el_timeout_per_mb(EL_ERASE_WRITE_MS_PER_MB, bs), &v, NULL, NULL);
+                       eli_timeout_per_mb(l, l->tuning.erase_write_ms_per_mb, bs), &v, NULL, NULL);
     }
     return rc;
 }
@@ -580,8 +580,9 @@ static int md5_after(struct el_loader *l, uint32_t addr, uint32_t len, unsigned 
     const uint8_t *p;
     size_t n;
     memset(out, 0, 16);
-    int rc = eli_check(l, "calculate md5sum", EL_OP_SPI_FLASH_MD5, d, 16, 0,
-                       el_timeout_per_mb(EL_MD5_MS_PER_MB, len) + extra_ms, NULL, &p, &n);
+    int rc =
+        eli_check(l, "calculate md5sum", EL_OP_SPI_FLASH_MD5, d, 16, 0,
+                  eli_timeout_per_mb(l, l->tuning.md5_ms_per_mb, len) + extra_ms, NULL, &p, &n);
     if (rc != EL_OK)
         return rc;
     if (n == 32)

@@ -36,14 +36,15 @@ int eli_sync(struct el_loader *l, bool *stub_detected)
     uint32_t v = 0;
     *stub_detected = false;
     l->junk_fails = true;
-    int rc = eli_command(l, EL_OP_SYNC, d, sizeof(d), 0, true, EL_SYNC_TIMEOUT_MS, &v, NULL, NULL);
+    int rc = eli_command(l, EL_OP_SYNC, d, sizeof(d), 0, true, l->tuning.sync_timeout_ms, &v, NULL,
+                         NULL);
     l->junk_fails = false;
     if (rc != EL_OK)
         return rc;
     /* ROM loaders answer with a non-zero value, stubs with 0; 7 more replies follow */
     bool stub = v == 0;
     for (int i = 0; i < 7; i++) {
-        rc = eli_wait_reply(l, -1, EL_DEFAULT_TIMEOUT_MS, &v, NULL, NULL);
+        rc = eli_wait_reply(l, -1, l->tuning.timeout_ms, &v, NULL, NULL);
         if (rc != EL_OK)
             return rc;
         stub = stub && v == 0;
@@ -203,7 +204,7 @@ static int security_info_raw(struct el_loader *l, struct el_security_info *si)
     const uint8_t *p;
     size_t n;
     int rc = eli_check(l, "get security info", EL_OP_GET_SECURITY_INFO, NULL, 0, 0,
-                       EL_DEFAULT_TIMEOUT_MS, NULL, &p, &n);
+                       l->tuning.timeout_ms, NULL, &p, &n);
     if (rc == EL_E_DEVICE) {
         unsigned st = l->last_status;
         if (st == 0x0105u || st == 0xFF00u || st == 0xC300u) {
@@ -364,6 +365,8 @@ int el_loader_connect(struct el_loader *l, const struct el_connect_opts *o)
             bool rfc = strcmp(el_port_kind(l->port), "rfc2217") == 0;
             n_strat = el_reset_rotation(usb, posix, rfc, o->reset_delay_ms, st, 4);
             for (size_t i = 0; i < n_strat; i++) {
+                if (o->reset_delay_set)
+                    st[i].delay_ms = o->reset_delay_ms; /* 0 included (esptool's reset_delay) */
                 el_reset_steps(&st[i], seqs[i], EL_RESET_MAX_STEPS, &seq_n[i]);
                 el_reset_name(&st[i], names[i], sizeof(names[i]));
             }
@@ -456,7 +459,7 @@ int el_loader_change_baud(struct el_loader *l, unsigned baud)
     el_put_le32(d, sent);
     el_put_le32(d + 4, l->stub ? cur : 0);
     eli_event(l, EL_EV_BAUD_CHANGING, baud, 0, 0, NULL);
-    rc = eli_command(l, EL_OP_CHANGE_BAUDRATE, d, 8, 0, true, EL_DEFAULT_TIMEOUT_MS, NULL, NULL,
+    rc = eli_command(l, EL_OP_CHANGE_BAUDRATE, d, 8, 0, true, l->tuning.timeout_ms, NULL, NULL,
                      NULL);
     if (rc != EL_OK)
         return rc;
@@ -544,12 +547,12 @@ static int flash_begin_end(struct el_loader *l, uint32_t end_flag)
     uint8_t d[16] = {0};
     el_put_le32(d + 8, l->stub ? EL_STUB_FLASH_BLOCK : EL_ROM_FLASH_BLOCK);
     int rc = eli_check(l, "enter Flash download mode", EL_OP_FLASH_BEGIN, d, 16, 0,
-                       EL_DEFAULT_TIMEOUT_MS, NULL, NULL, NULL);
+                       l->tuning.timeout_ms, NULL, NULL, NULL);
     if (rc != EL_OK)
         return rc;
     uint8_t e[4];
     el_put_le32(e, end_flag);
-    return eli_check(l, "leave Flash mode", EL_OP_FLASH_END, e, 4, 0, EL_DEFAULT_TIMEOUT_MS, NULL,
+    return eli_check(l, "leave Flash mode", EL_OP_FLASH_END, e, 4, 0, l->tuning.timeout_ms, NULL,
                      NULL, NULL);
 }
 
@@ -589,6 +592,17 @@ int el_loader_after(struct el_loader *l, enum el_after after)
         eli_event(l, EL_EV_HARD_RESET, 0, 0, 0, NULL);
         if (!el_port_has_lines(l->port))
             return EL_OK;
+        if (l->hard_reset_seq) {
+            /* the tuning's custom sequence (checked by el_loader_set_tuning) */
+            struct el_reset_step steps[EL_RESET_MAX_STEPS];
+            size_t n = 0;
+            char err[200];
+            if (el_reset_parse(l->hard_reset_seq, steps, EL_RESET_MAX_STEPS, &n, err,
+                               sizeof(err)) != EL_OK)
+                return eli_fail(l, EL_E_ARG, "custom hard reset sequence: %s", err);
+            eli_event(l, EL_EV_DEBUG, 0, 0, 0, "hard reset with the custom sequence");
+            return el_reset_run(l->port, steps, n);
+        }
         return el_reset_hard(l->port, usb);
     case EL_AFTER_SOFT_RESET:
         if (l->stub) {

@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SERIAL_WRITE_TIMEOUT_MS 10000u
-
 int el_loader_new(struct el_loader **out, struct el_port *port)
 {
     if (!out)
@@ -32,6 +30,7 @@ int el_loader_new(struct el_loader **out, struct el_port *port)
     l->boot_mode = -1;
     el_slip_dec_init(&l->dec, l->frame, sizeof(l->frame));
     el_connect_opts_init(&l->copts);
+    el_tuning_init(&l->tuning);
     *out = l;
     return EL_OK;
 }
@@ -41,6 +40,7 @@ void el_loader_free(struct el_loader *l)
     if (!l)
         return;
     free(l->reset_seq);
+    free(l->hard_reset_seq);
     free(l->stub_dir);
     for (size_t i = 0; i < l->n_roots; i++)
         free(l->roots[i]);
@@ -111,14 +111,94 @@ uint32_t el_flash_params_size(const struct el_loader *l)
     return l ? l->flash_size_set : 0;
 }
 
-unsigned el_timeout_per_mb(unsigned ms_per_mb, uint64_t size)
+unsigned el_timeout_per_mb_in(unsigned ms_per_mb, uint64_t size, unsigned floor_ms, unsigned cap_ms)
 {
     uint64_t t = (uint64_t)ms_per_mb * size / 1000000u;
-    if (t < EL_DEFAULT_TIMEOUT_MS)
-        t = EL_DEFAULT_TIMEOUT_MS;
-    if (t > EL_MAX_TIMEOUT_MS)
-        t = EL_MAX_TIMEOUT_MS;
+    if (t < floor_ms)
+        t = floor_ms;
+    if (t > cap_ms)
+        t = cap_ms;
     return (unsigned)t;
+}
+
+unsigned el_timeout_per_mb(unsigned ms_per_mb, uint64_t size)
+{
+    return el_timeout_per_mb_in(ms_per_mb, size, EL_DEFAULT_TIMEOUT_MS, EL_MAX_TIMEOUT_MS);
+}
+
+unsigned eli_timeout_per_mb(const struct el_loader *l, unsigned ms_per_mb, uint64_t size)
+{
+    return el_timeout_per_mb_in(ms_per_mb, size, l->tuning.timeout_ms, l->tuning.max_timeout_ms);
+}
+
+void el_tuning_init(struct el_tuning *t)
+{
+    if (!t)
+        return;
+    memset(t, 0, sizeof(*t));
+    t->timeout_ms = EL_DEFAULT_TIMEOUT_MS;
+    t->chip_erase_timeout_ms = EL_CHIP_ERASE_TIMEOUT_MS;
+    t->max_timeout_ms = EL_MAX_TIMEOUT_MS;
+    t->sync_timeout_ms = EL_SYNC_TIMEOUT_MS;
+    t->md5_ms_per_mb = EL_MD5_MS_PER_MB;
+    t->erase_region_ms_per_mb = EL_ERASE_REGION_MS_PER_MB;
+    t->erase_write_ms_per_mb = EL_ERASE_WRITE_MS_PER_MB;
+    t->mem_end_rom_timeout_ms = EL_MEM_END_ROM_TIMEOUT_MS;
+    t->serial_write_timeout_ms = EL_SERIAL_WRITE_TIMEOUT_MS;
+    t->write_block_attempts = EL_WRITE_BLOCK_ATTEMPTS;
+    t->hard_reset_sequence = NULL;
+}
+
+int el_loader_set_tuning(struct el_loader *l, const struct el_tuning *t)
+{
+    if (!l || !t)
+        return EL_E_ARG;
+    eli_clear_error(l);
+    static const char *const names[] = {"timeout",
+                                        "chip_erase_timeout",
+                                        "max_timeout",
+                                        "sync_timeout",
+                                        "md5_timeout_per_mb",
+                                        "erase_region_timeout_per_mb",
+                                        "erase_write_timeout_per_mb",
+                                        "mem_end_rom_timeout",
+                                        "serial_write_timeout",
+                                        "write_block_attempts"};
+    const unsigned vals[] = {t->timeout_ms,
+                             t->chip_erase_timeout_ms,
+                             t->max_timeout_ms,
+                             t->sync_timeout_ms,
+                             t->md5_ms_per_mb,
+                             t->erase_region_ms_per_mb,
+                             t->erase_write_ms_per_mb,
+                             t->mem_end_rom_timeout_ms,
+                             t->serial_write_timeout_ms,
+                             t->write_block_attempts};
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+        if (vals[i] == 0)
+            return eli_fail(l, EL_E_ARG, "%s must be greater than 0", names[i]);
+    char *seq = NULL;
+    if (t->hard_reset_sequence) {
+        struct el_reset_step steps[EL_RESET_MAX_STEPS];
+        size_t n;
+        char err[200];
+        if (el_reset_parse(t->hard_reset_sequence, steps, EL_RESET_MAX_STEPS, &n, err,
+                           sizeof(err)) != EL_OK)
+            return eli_fail(l, EL_E_ARG, "custom hard reset sequence: %s", err);
+        seq = strdup(t->hard_reset_sequence);
+        if (!seq)
+            return eli_fail(l, EL_E_NOMEM, "out of memory");
+    }
+    free(l->hard_reset_seq);
+    l->hard_reset_seq = seq;
+    l->tuning = *t;
+    l->tuning.hard_reset_sequence = seq;
+    return EL_OK;
+}
+
+const struct el_tuning *el_loader_tuning(const struct el_loader *l)
+{
+    return l ? &l->tuning : NULL;
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -327,7 +407,7 @@ int eli_send_frame(struct el_loader *l, const uint8_t *payload, size_t len)
         return eli_fail(l, EL_E_ARG, "frame of %zu bytes is too large", len);
     if (l->trace_cb)
         l->trace_cb(l->trace_user, EL_TRACE_TX, payload, len);
-    int rc = el_port_write(l->port, l->tx, n, SERIAL_WRITE_TIMEOUT_MS);
+    int rc = el_port_write(l->port, l->tx, n, l->tuning.serial_write_timeout_ms);
     if (rc < 0)
         return eli_fail(l, rc, "serial write failed: %s", el_port_errmsg(l->port));
     return EL_OK;
@@ -591,8 +671,8 @@ int eli_command(struct el_loader *l, uint8_t op, const uint8_t *data, size_t len
         *rlen = 0;
     if (len > ELI_MAX_DATA)
         return eli_fail(l, EL_E_ARG, "command data too long (%zu bytes)", len);
-    if (timeout_ms > EL_MAX_TIMEOUT_MS)
-        timeout_ms = EL_MAX_TIMEOUT_MS;
+    if (timeout_ms > l->tuning.max_timeout_ms)
+        timeout_ms = l->tuning.max_timeout_ms;
     int n = el_req_build(l->pkt, sizeof(l->pkt), op, data, (uint16_t)len, chk);
     if (n < 0)
         return eli_fail(l, EL_E_ARG, "cannot build command 0x%02x", op);
@@ -675,7 +755,7 @@ int el_loader_command(struct el_loader *l, uint8_t op, const uint8_t *data, size
     const char *name = el_op_name(op);
     snprintf(what, sizeof(what), "run command %s", name ? name : "?");
     return eli_check(l, what, op, data, len, checksum,
-                     timeout_ms ? timeout_ms : EL_DEFAULT_TIMEOUT_MS, value, payload, payload_len);
+                     timeout_ms ? timeout_ms : l->tuning.timeout_ms, value, payload, payload_len);
 }
 
 int el_loader_read_reg(struct el_loader *l, uint32_t addr, uint32_t *value)
@@ -688,7 +768,7 @@ int el_loader_read_reg(struct el_loader *l, uint32_t addr, uint32_t *value)
     const uint8_t *rd;
     size_t rl;
     uint32_t v;
-    int rc = eli_command(l, EL_OP_READ_REG, d, 4, 0, true, EL_DEFAULT_TIMEOUT_MS, &v, &rd, &rl);
+    int rc = eli_command(l, EL_OP_READ_REG, d, 4, 0, true, l->tuning.timeout_ms, &v, &rd, &rl);
     if (rc != EL_OK)
         return rc;
     /* esptool read_reg: only data[0] != 0 is a failure (works for 2 and 4 status bytes) */
@@ -741,5 +821,5 @@ int el_loader_write_reg(struct el_loader *l, uint32_t addr, uint32_t value, uint
     }
     char what[64];
     snprintf(what, sizeof(what), "write target memory");
-    return eli_check(l, what, EL_OP_WRITE_REG, d, n, 0, EL_DEFAULT_TIMEOUT_MS, NULL, NULL, NULL);
+    return eli_check(l, what, EL_OP_WRITE_REG, d, n, 0, l->tuning.timeout_ms, NULL, NULL, NULL);
 }

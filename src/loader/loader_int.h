@@ -44,6 +44,8 @@ struct el_loader {
     unsigned rom_baud;    /* baud the ROM talked at (crystal estimate) */
     struct el_connect_opts copts;
     char *reset_seq; /* copy of copts.reset_sequence */
+    struct el_tuning tuning;
+    char *hard_reset_seq; /* copy of tuning.hard_reset_sequence */
     bool flash_attached;
     uint32_t flash_size_set;
     bool flash_begun; /* a FLASH_BEGIN/DEFL_BEGIN was sent in this session */
@@ -106,6 +108,9 @@ int eli_check(struct el_loader *l, const char *what, uint8_t op, const uint8_t *
               size_t *plen);
 /* Status bytes at the end of replies: 2 with a stub, the chip's ROM length otherwise. */
 size_t eli_status_len(const struct el_loader *l);
+
+/* el_timeout_per_mb with the loader's floor and cap */
+unsigned eli_timeout_per_mb(const struct el_loader *l, unsigned ms_per_mb, uint64_t size);
 
 /* connect helpers (connect.c) */
 int eli_sync(struct el_loader *l, bool *stub_detected);

@@ -660,7 +660,7 @@ int eli_mem_upload(struct el_loader *l, uint32_t addr, const uint8_t *data, size
     el_put_le32(d + 8, EL_RAM_BLOCK);
     el_put_le32(d + 12, addr);
     int rc = eli_check(l, "enter RAM download mode", EL_OP_MEM_BEGIN, d, 16, 0,
-                       EL_DEFAULT_TIMEOUT_MS, NULL, NULL, NULL);
+                       l->tuning.timeout_ms, NULL, NULL, NULL);
     if (rc != EL_OK)
         return rc;
     struct el_progress pr = {
@@ -681,7 +681,7 @@ int eli_mem_upload(struct el_loader *l, uint32_t addr, const uint8_t *data, size
         char what[48];
         snprintf(what, sizeof(what), "write to target RAM");
         rc = eli_check(l, what, EL_OP_MEM_DATA, blk, EL_DATA_HDR_LEN + n,
-                       el_checksum(data + off, n, EL_CHECKSUM_SEED), EL_DEFAULT_TIMEOUT_MS, NULL,
+                       el_checksum(data + off, n, EL_CHECKSUM_SEED), l->tuning.timeout_ms, NULL,
                        NULL, NULL);
         if (rc != EL_OK)
             return rc;
@@ -698,7 +698,7 @@ int eli_mem_end(struct el_loader *l, uint32_t entry)
     uint8_t d[8];
     el_put_le32(d, entry == 0 ? 1 : 0);
     el_put_le32(d + 4, entry);
-    unsigned t = l->stub ? EL_DEFAULT_TIMEOUT_MS : EL_MEM_END_ROM_TIMEOUT_MS;
+    unsigned t = l->stub ? l->tuning.timeout_ms : l->tuning.mem_end_rom_timeout_ms;
     int rc = eli_check(l, "leave RAM download mode", EL_OP_MEM_END, d, 8, 0, t, NULL, NULL, NULL);
     if (rc == EL_E_TIMEOUT && !l->stub) {
         /* the ROM may jump before its reply is out (esptool mem_finish ignores this) */

@@ -13,6 +13,7 @@
 #include "cli/cli_exit.c"
 #include "cli/cli_opts.c"
 #include "cli/cli_out.c"
+#include "cli/cli_config.c"
 #include "cli/cli_session.c"
 #include "cli/cli_util.c"
 #include "cli/main.c"
