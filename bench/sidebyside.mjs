@@ -123,15 +123,26 @@ const OP_END = new Set(["SPI_FLASH_MD5", "FLASH_DATA", "FLASH_DEFL_DATA", "READ_
 function analyse(trPath) {
   const lines = fs.readFileSync(trPath, "utf8").split("\n");
   const recs = [];
+  let rdPacket = null;
+  let rdInflight = null;
   for (const l of lines) {
     if (!l) continue;
     try {
+      if (l.includes('"dir":"in","op":"READ_FLASH"')) {
+        // the request's packet size and in-flight value (data bytes 8..15, little-endian)
+        const h = JSON.parse(l).hex;
+        const le = (o) => Buffer.from(h.slice(2 * o, 2 * o + 8), "hex").readUInt32LE(0);
+        if (h.length >= 48) {
+          rdPacket = le(16);
+          rdInflight = le(20);
+        }
+      }
       recs.push(JSON.parse(l.replace(/"hex":"[0-9a-f.]*"/, '"hex":""')));
     } catch {
       /* a line cut by the signal: ignore */
     }
   }
-  const r = { tx: 0, rx: 0, frames: 0, opTx: 0, opRx: 0, opCmds: 0, opStart: null, opEnd: null, baudChanges: 0 };
+  const r = { rdPacket, rdInflight, tx: 0, rx: 0, frames: 0, opTx: 0, opRx: 0, opCmds: 0, opStart: null, opEnd: null, baudChanges: 0 };
   r.tReset = null; // the first EN reset the client made
   r.tSync = null; // the first SYNC reply
   r.tStub = null; // the flasher stub started
@@ -372,6 +383,8 @@ async function main() {
     sync_s: t.tSync !== null && t.tReset !== null ? ((t.tSync - t.tReset) / 1e6).toFixed(3) : "-",
     stub_s: t.tStub !== null && t.tReset !== null ? ((t.tStub - t.tReset) / 1e6).toFixed(3) : "-",
     setup_s: t.opStart !== null && t.tReset !== null ? ((t.tStart - t.tReset) / 1e6).toFixed(3) : "-",
+    read_packet: t.rdPacket ?? "-",
+    read_inflight: t.rdInflight ?? "-",
     read_ack_ms: t.ackMs !== null && t.ackMs !== undefined ? t.ackMs.toFixed(2) : "-",
     resets: t.resets,
     syncs: t.syncs,

@@ -177,13 +177,12 @@ if [ -n "$rt" ]; then
         echo "  after $sy s, stub running at $sb s, the write starts at $su s. The default device is"
         echo "  the seed's revision-0 ESP32: after an EN reset it hangs until a spurious watchdog"
         echo "  reset 300 ms later (docs/SIMULATOR.md), so the first, short reset attempt fails and"
-        echo "  the second, long one connects, as with esptool. espload made"
-        echo "  $(side reflash espload stub 921600 resets) resets and $(side reflash espload stub 921600 syncs) SYNCs before the first answer and"
-        echo "  lost $(side reflash espload stub 921600 failed_attempts_s) s in the failed attempt;"
+        echo "  the second, long one connects, as with esptool. espload lost"
+        echo "  $(side reflash espload stub 921600 failed_attempts_s) s between its first and its second reset."
         jr=$(side reflash esptool-js stub 921600 failed_attempts_s)
         if [ -n "$jr" ]; then
-            echo "  esptool-js on the same device: $(side reflash esptool-js stub 921600 resets) resets, $(side reflash esptool-js stub 921600 syncs) SYNCs, $jr s lost, SYNC answered after"
-            echo "  $(side reflash esptool-js stub 921600 sync_s) s."
+            echo "  esptool-js on the same device lost $jr s there (its SYNC was answered"
+            echo "  $(side reflash esptool-js stub 921600 sync_s) s after its first reset): it gives up on the first attempt sooner."
         fi
     fi
     if [ -n "$r1t" ]; then
@@ -224,10 +223,11 @@ for b in 921600 2000000; do
         eo=$(side read espload stub "$b" op_s)
         jo=$(side read esptool-js stub "$b" op_s)
         echo "* **read_flash 1 MB at $b:** espload $eo s, esptool-js $jo s ($(calc "$eo / $jo")); wire time of"
-        echo "  the data $(calc "$(side read espload stub "$b" op_rx_bytes) * 10 / $b") s. The stub core sends a packet only while the"
-        echo "  unacknowledged bytes are below the host's in-flight value (stub/core/stub_core.c):"
-        echo "  espload asks for 64, esptool-js for 1024, both less than one 4 KiB packet, so both"
-        echo "  reads are stop-and-wait per packet. The median time from a packet leaving the device"
-        echo "  to the host's ACK arriving: espload $(side read espload stub "$b" read_ack_ms) ms, esptool-js $(side read esptool-js stub "$b" read_ack_ms) ms."
+        echo "  the data $(calc "$(side read espload stub "$b" op_rx_bytes) * 10 / $b") s. READ_FLASH asked for $(side read espload stub "$b" read_packet)-byte packets with"
+        echo "  $(side read espload stub "$b" read_inflight) in flight (espload) and $(side read esptool-js stub "$b" read_packet) with $(side read esptool-js stub "$b" read_inflight) (esptool-js); the stub core"
+        echo "  sends a packet only while the unacknowledged bytes are below the in-flight value"
+        echo "  (stub/core/stub_core.c), so a value under one packet makes the read stop-and-wait."
+        echo "  Median time from a packet leaving the device to the host's ACK arriving: espload"
+        echo "  $(side read espload stub "$b" read_ack_ms) ms, esptool-js $(side read esptool-js stub "$b" read_ack_ms) ms."
     fi
 done
