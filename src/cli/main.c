@@ -110,7 +110,9 @@ static void global_commands(void)
         printf("  %-20s %s\n", cli_commands[i].name, cli_commands[i].summary);
     printf("\nRun 'espload <command> --help' for a command's options. Environment defaults:\n"
            "ESPTOOL_PORT, ESPTOOL_BAUD, ESPTOOL_CHIP, ESPTOOL_BEFORE, ESPTOOL_AFTER,\n"
-           "ESPTOOL_CONNECT_ATTEMPTS, ESPTOOL_FF, ESPTOOL_FM, ESPTOOL_FS, ESPLOAD_STUB_DIR.\n");
+           "ESPTOOL_CONNECT_ATTEMPTS, ESPTOOL_FF, ESPTOOL_FM, ESPTOOL_FS, ESPLOAD_STUB_DIR.\n"
+           "Configuration file: ESPTOOL_CFGFILE, or esptool.cfg, setup.cfg or tox.ini with an\n"
+           "[esptool] section (see docs/CLI.md).\n");
 }
 
 static void strip_chip_name(const char *in, char *out, size_t cap)
