@@ -285,6 +285,11 @@ static int send_block(struct el_loader *l, uint8_t op, const uint8_t *payload, s
         rc = eli_check(l, what, op, local, hdr + n, chk, timeout_ms, NULL, NULL, NULL);
         if (rc == EL_OK || rc == EL_E_IO || rc == EL_E_ARG)
             return rc;
+        /* The ESP32 ROM counts a block it rejects (01 07 checksum, ...): its sequence number
+         * has moved on, so resending the same block can only get 01 05 and would hide the
+         * real cause. Report the first error; the stub does not count rejected blocks. */
+        if (!l->stub && rc == EL_E_DEVICE)
+            return rc;
         if (attempt < (int)l->tuning.write_block_attempts)
             eli_event(l, EL_EV_BLOCK_RETRY, seq, attempt + 1, 0, NULL);
     }
