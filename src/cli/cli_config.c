@@ -654,7 +654,9 @@ int cli_config_load(const struct cli_config_env *env, bool quiet, struct cli_con
         for (size_t d = 0; d < nd && !have; d++) {
             for (size_t k = 0; k < 3 && !have; k++) {
                 char p[4200];
-                snprintf(p, sizeof(p), "%s/%s", dirs[d], names[k]);
+                int w = snprintf(p, sizeof(p), "%s/%s", dirs[d], names[k]);
+                if (w < 0 || (size_t)w >= sizeof(p))
+                    continue; /* a path this long cannot be opened anyway */
                 int r = read_ini(p, &ini, why, sizeof(why));
                 if (r == 1) {
                     have = true;
