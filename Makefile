@@ -18,8 +18,13 @@ build: deps
 	@cmake --build $(BUILD) -j $(JOBS)
 
 test: build format-check
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	@cd $(BUILD) && { ctest --output-on-failure -j $(JOBS) --timeout 600 >ctest.log 2>&1; \
+		rc=$$?; cat ctest.log; exit $$rc; }
 	@$(MAKE) --no-print-directory test-extra
+	@n=$$(sed -n 's/.*tests failed out of \([0-9][0-9]*\).*/\1/p' $(BUILD)/ctest.log); \
+		x=$$(ls tests/extra/*.sh | wc -l); \
+		echo "make test: ctest $$n tests and $$x extra suites"; \
+		echo "$$((n + x)) passed, 0 failed"
 
 # suites that need more than ctest (cross builds, fuzzers, conformance); each script skips
 # nothing silently: it fails when its tools are missing
