@@ -981,24 +981,32 @@ int cmd_read_flash(struct cli_ctx *ctx, int argc, char **argv)
 
 /* ---- erase_flash, erase_region ---- */
 
+/* The options erase_flash and erase_region share: --force, --spi-connection, --flash-type. */
+static int parse_erase_opts(const char *prog, int argc, char **argv, const char *usage,
+                            const char *help, struct flash_args *fa, bool *force, int *npos)
+{
+    const char *ftype = NULL;
+    const struct cli_opt opts[] = {
+        {"force", NULL, NULL, OPT_FLAG, force, NULL, NULL,
+         "erase even if security features are enabled", 0, NULL, NULL},
+        {"spi-connection", NULL, "sc", OPT_STR, &fa->spi_conn, NULL, "PINS",
+         "SPI, HSPI or CLK,Q,D,HD,CS pins of the flash", 0, NULL, NULL},
+        {"flash-type", NULL, "ft", OPT_STR, &ftype, flash_type_choices, "TYPE", "flash type", 0,
+         NULL, NULL},
+        {NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL},
+    };
+    return cli_parse(prog, opts, argc, argv, npos, false, usage, help);
+}
+
 int cmd_erase_flash(struct cli_ctx *ctx, int argc, char **argv)
 {
     const char *prog = "espload erase_flash";
     struct flash_args fa;
     flash_args_defaults(&fa);
     bool force = false;
-    const char *ftype = NULL;
-    const struct cli_opt opts[] = {
-        {"force", NULL, NULL, OPT_FLAG, &force, NULL, NULL,
-         "erase even if security features are enabled", 0, NULL, NULL},
-        {"spi-connection", NULL, "sc", OPT_STR, &fa.spi_conn, NULL, "PINS",
-         "SPI, HSPI or CLK,Q,D,HD,CS pins of the flash", 0, NULL, NULL},
-        {"flash-type", NULL, "ft", OPT_STR, &ftype, flash_type_choices, "TYPE", "flash type", 0,
-         NULL, NULL},
-        {NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL},
-    };
     int npos;
-    int rc = cli_parse(prog, opts, argc, argv, &npos, false, "[options]", "Erase the whole flash.");
+    int rc = parse_erase_opts(prog, argc, argv, "[options]", "Erase the whole flash.", &fa, &force,
+                              &npos);
     if (rc)
         return rc;
     if (npos)
@@ -1016,19 +1024,10 @@ int cmd_erase_region(struct cli_ctx *ctx, int argc, char **argv)
     struct flash_args fa;
     flash_args_defaults(&fa);
     bool force = false;
-    const char *ftype = NULL;
-    const struct cli_opt opts[] = {
-        {"force", NULL, NULL, OPT_FLAG, &force, NULL, NULL,
-         "erase even if security features are enabled", 0, NULL, NULL},
-        {"spi-connection", NULL, "sc", OPT_STR, &fa.spi_conn, NULL, "PINS",
-         "SPI, HSPI or CLK,Q,D,HD,CS pins of the flash", 0, NULL, NULL},
-        {"flash-type", NULL, "ft", OPT_STR, &ftype, flash_type_choices, "TYPE", "flash type", 0,
-         NULL, NULL},
-        {NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL},
-    };
     int npos;
-    int rc = cli_parse(prog, opts, argc, argv, &npos, false, "[options] <address> <size>",
-                       "Erase a region of the flash (multiples of 4096; size may be ALL).");
+    int rc = parse_erase_opts(prog, argc, argv, "[options] <address> <size>",
+                              "Erase a region of the flash (multiples of 4096; size may be ALL).",
+                              &fa, &force, &npos);
     if (rc)
         return rc;
     if (npos != 2)

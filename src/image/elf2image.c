@@ -142,6 +142,31 @@ struct elf {
     size_t total;
 };
 
+/* Adds one section or program segment (kind: "section"/"segment") of the ELF file to list,
+ * after checking that its data lies inside the file and the total stays bounded. */
+static int add_elf_piece(struct elf *out, struct seglist *list, const char *kind, unsigned i,
+                         const uint8_t *e, size_t n, uint32_t addr, uint32_t off, uint32_t size,
+                         uint32_t flags, uint32_t align, struct seg **added, char *why, size_t wl)
+{
+    *added = NULL;
+    if (off > n || size > n - off)
+        return eli_img_fail(why, wl,
+                            "ELF %s %u (0x%x bytes at file offset 0x%x) is outside the file", kind,
+                            i, size, off);
+    if (size > MAX_TOTAL_DATA - out->total)
+        return eli_img_fail(why, wl, "ELF %ss hold more than %u MB of data", kind,
+                            MAX_TOTAL_DATA >> 20);
+    out->total += size;
+    struct seg *s = seglist_add(list);
+    if (!s || seg_init(s, addr, e + off, size) != EL_OK)
+        return EL_E_NOMEM;
+    s->flags = flags;
+    s->align = align;
+    s->elf = true;
+    *added = s;
+    return EL_OK;
+}
+
 static int read_elf(const uint8_t *e, size_t n, struct elf *out, char *why, size_t wl)
 {
     memset(out, 0, sizeof(*out));
@@ -195,21 +220,11 @@ static int read_elf(const uint8_t *e, size_t n, struct elf *out, char *why, size
         bool prog = type == 1 || type == 0x0E || type == 0x0F || type == 0x10;
         if (!prog) /* NOBITS, STRTAB and other types carry no image data */
             continue;
-        if (off > n || size > n - off)
-            return eli_img_fail(why, wl,
-                                "ELF section %u (0x%x bytes at file offset 0x%x) is outside the "
-                                "file",
-                                i, size, off);
-        if (size > MAX_TOTAL_DATA - out->total)
-            return eli_img_fail(why, wl, "ELF sections hold more than %u MB of data",
-                                MAX_TOTAL_DATA >> 20);
-        out->total += size;
-        struct seg *s = seglist_add(&out->sections);
-        if (!s || seg_init(s, addr, e + off, size) != EL_OK)
-            return EL_E_NOMEM;
-        s->flags = flags;
-        s->align = align;
-        s->elf = true;
+        struct seg *s;
+        int rc = add_elf_piece(out, &out->sections, "section", i, e, n, addr, off, size, flags,
+                               align, &s, why, wl);
+        if (rc != EL_OK)
+            return rc;
         if (name >= strsize || !memchr(strtab + name, 0, strsize - name))
             return eli_img_fail(why, wl, "ELF section %u has a name outside the string table", i);
         snprintf(s->name, sizeof(s->name), "%s", (const char *)strtab + name);
@@ -231,21 +246,11 @@ static int read_elf(const uint8_t *e, size_t n, struct elf *out, char *why, size
                      align = el_get_le32(h + 28);
             if (type != 1 || paddr == 0 || fsz == 0)
                 continue;
-            if (off > n || fsz > n - off)
-                return eli_img_fail(why, wl,
-                                    "ELF segment %u (0x%x bytes at file offset 0x%x) is outside "
-                                    "the file",
-                                    i, fsz, off);
-            if (fsz > MAX_TOTAL_DATA - out->total)
-                return eli_img_fail(why, wl, "ELF segments hold more than %u MB of data",
-                                    MAX_TOTAL_DATA >> 20);
-            out->total += fsz;
-            struct seg *s = seglist_add(&out->segments);
-            if (!s || seg_init(s, paddr, e + off, fsz) != EL_OK)
-                return EL_E_NOMEM;
-            s->flags = flags;
-            s->align = align;
-            s->elf = true;
+            struct seg *s;
+            int rc = add_elf_piece(out, &out->segments, "segment", i, e, n, paddr, off, fsz, flags,
+                                   align, &s, why, wl);
+            if (rc != EL_OK)
+                return rc;
             strcpy(s->name, "PHDR");
         }
     }
