@@ -91,6 +91,66 @@ enum el_compressor el_compress_pick(const struct el_comp_measure *m, size_t n, s
 enum el_compressor el_compress_measure(const uint8_t *data, size_t len, unsigned baud,
                                        struct el_comp_measure *m, size_t *n_out);
 
+/* Like el_compress_measure() with libdeflate 6 and 12 only (the fast compressors). */
+enum el_compressor el_compress_measure_fast(const uint8_t *data, size_t len, unsigned baud,
+                                            struct el_comp_measure *m, size_t *n_out);
+
+/* --- background compression --- */
+
+/*
+ * A compression running on threads while the caller does other work (connecting, uploading
+ * the stub), so that a slow, strong compressor can be ready when the write starts. The job
+ * compresses a copy of the data padded with 0xFF to a multiple of 4 bytes (what
+ * el_flash_write sends), into one zlib stream. EL_COMP_ZOPFLI is split into 64 KiB chunks
+ * compressed in parallel (each with the input before it as its window) and joined
+ * bit-exactly; other compressors run whole on one thread. Cancelling stops the workers
+ * between chunks. A job is used by el_flash_write through el_write_opts.jobs.
+ */
+struct el_compress_job;
+
+struct el_compress_progress {
+    size_t total;     /* raw bytes to compress (padded to 4) */
+    size_t done;      /* raw bytes of the finished chunks */
+    size_t out_done;  /* compressed bytes of those chunks */
+    double elapsed_s; /* host seconds since the start */
+    bool finished;    /* the result is ready, or error says why there is none */
+    int error;        /* EL_OK, or EL_E_INTERRUPTED (cancelled), EL_E_NOMEM */
+    size_t out_len;   /* the result's size when finished */
+};
+
+/* threads 0 = one per online CPU (at most 16, at most one per chunk). EL_E_ARG for NONE/AUTO
+ * or data NULL with len; EL_E_NOMEM. */
+int el_compress_job_start(const uint8_t *data, size_t len, enum el_compressor c, unsigned threads,
+                          struct el_compress_job **out);
+/* Snapshot of the job's progress (p cleared first). */
+void el_compress_job_progress(struct el_compress_job *j, struct el_compress_progress *p);
+/* Waits up to timeout_ms for the job to finish: EL_OK when finished (with or without an
+ * error: see progress), EL_E_TIMEOUT. */
+int el_compress_job_wait(struct el_compress_job *j, unsigned timeout_ms);
+/* Hands over the finished result (*out malloc'ed, caller frees): EL_E_TIMEOUT if not finished,
+ * the job's error if it failed or was cancelled, EL_E_ARG if already taken. */
+int el_compress_job_take(struct el_compress_job *j, uint8_t **out, size_t *out_len);
+/* Asks the workers to stop after their current chunk; returns at once. */
+void el_compress_job_cancel(struct el_compress_job *j);
+/* Cancels, waits for the workers and frees everything (NULL is fine). */
+void el_compress_job_free(struct el_compress_job *j);
+/* The compressor and whether the job compresses exactly these bytes (len padded to 4). */
+enum el_compressor el_compress_job_compressor(const struct el_compress_job *j);
+bool el_compress_job_matches(const struct el_compress_job *j, const uint8_t *data, size_t len);
+
+enum el_compress_job_choice {
+    EL_JOB_SKIP = 0, /* compress with the fast choice (and cancel the job) */
+    EL_JOB_USE = 1,  /* finished and smaller than the fast choice */
+    EL_JOB_WAIT = 2  /* worth waiting for: at most *max_wait_s */
+};
+/* Pure: whether a job beats the fast compressor whose output is fast_len bytes, so that the
+ * host never waits longer than the wire time the job's saving buys at baud (10 bits per
+ * byte): its size is estimated from the ratio of the finished chunks and its remaining time
+ * from their rate. *max_wait_s (may be NULL) gets that saving for EL_JOB_WAIT, else 0. */
+enum el_compress_job_choice el_compress_job_choose(const struct el_compress_progress *p,
+                                                   size_t fast_len, unsigned baud,
+                                                   double *max_wait_s);
+
 /* --- write --- */
 
 struct el_write_opts {
@@ -99,6 +159,11 @@ struct el_write_opts {
     bool skip_unchanged;           /* device MD5 of the region first; equal -> skip */
     bool diff_sectors;             /* MD5 per 64 KiB/4 KiB, write only changed sectors */
     bool no_verify;                /* skip the final MD5 (never implied) */
+    /* compressions started earlier (el_compress_job_start), not owned: a run that is exactly
+     * a job's data (the whole image, matched by content) takes the job's result when
+     * el_compress_job_choose() says so (AUTO), or always if its compressor was asked for */
+    struct el_compress_job *const *jobs;
+    size_t n_jobs;
 };
 void el_write_opts_init(struct el_write_opts *o);
 /* espload's fast defaults: measured compressor choice (EL_COMP_AUTO), skip-unchanged and

@@ -281,13 +281,82 @@ static void free_runs(struct run *runs, size_t n)
  */
 static int write_runs(struct el_loader *l, uint32_t start, const uint8_t *buf, struct run *runs,
                       size_t nr, bool compress, enum el_compressor comp, bool barrier,
-                      struct el_write_result *r, unsigned *pending)
+                      struct el_write_result *r, unsigned *pending, const struct el_write_opts *wo)
 {
     const uint32_t bs = l->stub ? EL_STUB_FLASH_BLOCK : EL_ROM_FLASH_BLOCK;
     size_t raw = 0, zsum = 0;
     int rc;
     for (size_t i = 0; i < nr; i++)
         raw += runs[i].len;
+    /* a compression started earlier for exactly these bytes (wo->jobs): taken when its
+     * compressor was asked for; with AUTO when finished and smaller than the fast choice, or
+     * waited for while the wire time its saving buys exceeds its remaining host time */
+    struct el_compress_job *job = NULL;
+    for (size_t i = 0; compress && wo && nr == 1 && i < wo->n_jobs && !job; i++)
+        if (wo->jobs[i] && el_compress_job_matches(wo->jobs[i], buf + runs[0].off, raw))
+            job = wo->jobs[i];
+    if (job && comp != EL_COMP_AUTO && comp != el_compress_job_compressor(job))
+        job = NULL;
+    if (job) {
+        bool use = comp != EL_COMP_AUTO;
+        size_t fast_len = 0;
+        struct el_comp_measure m[3];
+        size_t nm = 0;
+        uint8_t *z6 = NULL;
+        size_t n6 = 0;
+        if (!use) {
+            /* the fast choice's size: libdeflate 6 on all of it (a sample's ratio can be far
+             * off), scaled by the sample's ratios for libdeflate 12 */
+            comp = el_compress_measure_fast(buf + runs[0].off, raw, el_loader_baud(l), m, &nm);
+            if (nm == 2 &&
+                el_compress(EL_COMP_LIBDEFLATE6, buf + runs[0].off, raw, &z6, &n6) == EL_OK)
+                fast_len = comp == EL_COMP_LIBDEFLATE6
+                               ? n6
+                               : (size_t)((double)n6 * m[1].ratio / m[0].ratio);
+        }
+        struct timespec ts;
+        timespec_get(&ts, TIME_UTC);
+        double t0 = (double)ts.tv_sec + ts.tv_nsec / 1e9, waited = 0, limit = -1;
+        struct el_compress_progress pr;
+        for (;;) {
+            el_compress_job_progress(job, &pr);
+            if (use && pr.finished)
+                break;
+            double w = 0;
+            enum el_compress_job_choice ch =
+                use ? EL_JOB_WAIT : el_compress_job_choose(&pr, fast_len, el_loader_baud(l), &w);
+            if (ch != EL_JOB_WAIT) {
+                use = ch == EL_JOB_USE;
+                break;
+            }
+            if (limit < 0 && !use)
+                limit = w; /* never wait longer than the first estimate of the saving */
+            if (limit >= 0 && waited >= limit)
+                break;
+            (void)el_compress_job_wait(job, 100);
+            timespec_get(&ts, TIME_UTC);
+            waited = (double)ts.tv_sec + ts.tv_nsec / 1e9 - t0;
+        }
+        char msg[240];
+        snprintf(msg, sizeof(msg),
+                 "background %s: %zu of %zu bytes in %.2f s (%zu compressed), fast %s ~%zu "
+                 "bytes, waited %.2f s: %s",
+                 el_compressor_name(el_compress_job_compressor(job)), pr.done, pr.total,
+                 pr.elapsed_s, pr.finished ? pr.out_len : pr.out_done, el_compressor_name(comp),
+                 fast_len, waited, use ? "used" : "not used");
+        eli_event(l, EL_EV_DEBUG, 0, 0, 0, msg);
+        if (use && el_compress_job_take(job, &runs[0].z, &runs[0].zn) == EL_OK) {
+            comp = el_compress_job_compressor(job);
+        } else {
+            el_compress_job_cancel(job); /* comp: the fast choice, or the one asked for */
+            if (comp == EL_COMP_LIBDEFLATE6 && z6) {
+                runs[0].z = z6;
+                runs[0].zn = n6;
+                z6 = NULL;
+            }
+        }
+        free(z6);
+    }
     if (compress && (comp == EL_COMP_AUTO || comp == EL_COMP_NONE)) {
         /* measure on the bytes that will be sent */
         uint8_t *cat = nr == 1 ? NULL : malloc(raw ? raw : 1);
@@ -315,7 +384,9 @@ static int write_runs(struct el_loader *l, uint32_t start, const uint8_t *buf, s
     }
     if (compress) {
         for (size_t i = 0; i < nr; i++) {
-            rc = el_compress(comp, buf + runs[i].off, runs[i].len, &runs[i].z, &runs[i].zn);
+            rc = runs[i].z
+                     ? EL_OK
+                     : el_compress(comp, buf + runs[i].off, runs[i].len, &runs[i].z, &runs[i].zn);
             if (rc != EL_OK)
                 return eli_fail(l, rc, "compression failed");
             zsum += runs[i].zn;
@@ -642,14 +713,14 @@ int el_flash_write(struct el_loader *l, uint32_t addr, const uint8_t *data, size
             /* only blank sectors that stay blank: nothing to send (the final MD5 tells) */
             free(runs);
         } else {
-            rc = write_runs(l, start, buf, runs, nr, compress, comp, barrier, &r, &pending);
+            rc = write_runs(l, start, buf, runs, nr, compress, comp, barrier, &r, &pending, o);
             free_runs(runs, nr);
             if (rc != EL_OK)
                 goto out;
         }
     } else {
         struct run one = {.off = 0, .len = total};
-        rc = write_runs(l, start, buf, &one, 1, compress, comp, barrier, &r, &pending);
+        rc = write_runs(l, start, buf, &one, 1, compress, comp, barrier, &r, &pending, o);
         free(one.z);
         if (rc != EL_OK)
             goto out;
