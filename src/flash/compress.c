@@ -256,13 +256,6 @@ static enum el_compressor measure(const uint8_t *data, size_t len, unsigned baud
         if (measure_one(EL_COMP_LIBDEFLATE12, zs, zl, &ref) &&
             measure_one(EL_COMP_ZOPFLI, zs, zl, &m[n])) {
             m[n].ratio = m[1].ratio * m[n].ratio / ref.ratio;
-            /* the whole image is compressed in chunks on every core */
-            size_t chunks = (len + ZCHUNK - 1) / ZCHUNK;
-            unsigned cpus = online_cpus();
-            if (cpus > JOB_MAX_THREADS)
-                cpus = JOB_MAX_THREADS;
-            if (EL_CHUNKED_ZOPFLI)
-                m[n].host_bytes_per_s *= (double)(chunks < cpus ? chunks : cpus);
             n++;
         }
     }
