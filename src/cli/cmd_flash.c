@@ -608,6 +608,7 @@ int cmd_write_flash(struct cli_ctx *ctx, int argc, char **argv)
     if ((rc = cli_load_regions(prog, argv + 1, npos, &r, &n)))
         return rc;
     struct write_img *img = NULL;
+    struct el_compress_job **jobs = NULL;
     for (size_t i = 0; i < n; i++) {
         if (r[i].addr % 4) {
             rc = cli_usage_error(prog,
@@ -624,6 +625,11 @@ int cmd_write_flash(struct cli_ctx *ctx, int argc, char **argv)
             goto out;
         }
     }
+    /* the files are known: their strong compression runs while connecting (a write takes a
+     * job's result only when it is ready in time, see el_compress_job_choose) */
+    if (!a.no_compress && (jobs = calloc(n, sizeof(*jobs))) != NULL)
+        for (size_t i = 0; i < n; i++)
+            (void)el_compress_job_start(r[i].data, r[i].len, EL_COMP_ZOPFLI, 0, &jobs[i]);
     struct el_loader *l;
     uint32_t detected, setsize;
     if ((rc = flash_prepare(ctx, prog, &a.fa, true, &l, &detected, &setsize)))
@@ -711,6 +717,8 @@ int cmd_write_flash(struct cli_ctx *ctx, int argc, char **argv)
         el_write_opts_init_fast(&wo);
         if (a.no_compress)
             wo.compress = 0;
+        wo.jobs = jobs;
+        wo.n_jobs = jobs ? n : 0;
         if (a.no_skip)
             wo.skip_unchanged = wo.diff_sectors = false;
         if (a.skip_flashed)
@@ -809,6 +817,9 @@ int cmd_write_flash(struct cli_ctx *ctx, int argc, char **argv)
             rc = cli_monitor_run(ctx, ctx->port, false);
     }
 out:
+    for (size_t i = 0; jobs && i < n; i++)
+        el_compress_job_free(jobs[i]);
+    free(jobs);
     if (img)
         for (size_t i = 0; i < n; i++)
             free(img[i].data);
