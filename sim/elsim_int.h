@@ -207,6 +207,9 @@ struct elsim {
     int frame_done_op;     /* ... a request with this opcode (-1 otherwise) ... */
     size_t frame_done_len; /* ... of this many bytes */
     uint32_t stub_run_entry;
+    uint64_t stub_cpu_pending; /* CPU time of the data block being handled, charged before
+                                  its first flash operation (after its ACK) */
+    bool stub_legacy;          /* the code started is not espload's stub: esptool's model */
 
     /* observability */
     struct elsim_stats st;

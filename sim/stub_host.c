@@ -5,10 +5,18 @@
  * UART and baud onto the device model. Every simulator test of the stub path therefore runs
  * the same protocol logic that runs on the chips.
  *
- * Timing: the stub ACKs a block on receipt and writes it afterwards; reception continues in
- * the background (UART interrupt + frame buffers), so a command that arrives during a write
- * is handled when the CPU is free. A time cursor (d->cpu) advances by the modelled cost of
- * each flash operation; replies are stamped with the cursor.
+ * Which stub: code that carries espload's identification right before its entry point
+ * (stub/hal/<chip>/start.S) runs the core with espload's policies; any other uploaded code
+ * (esptool's legacy stub, as esptool and esptool-js upload it) runs the core with the
+ * esptool policy, which reproduces that stub's erase/program behaviour (docs/SIMULATOR.md).
+ *
+ * Timing: the stub ACKs a block when it takes it from its queue and writes it afterwards;
+ * reception continues in the background (UART interrupt + frame buffers), so a command that
+ * arrives during a write is handled when the CPU is free. A time cursor (d->cpu) advances
+ * by the modelled cost of each CPU step and flash operation; replies are stamped with it.
+ * The flash has its own clock (d->flash_busy_until): an erase started in the background
+ * keeps it busy while the CPU goes on, and every flash operation first waits for it. While
+ * the CPU is free before the next byte arrives, the core's idle work runs (erase-ahead).
  */
 #include "elsim_int.h"
 #include "espload/bytes.h"
@@ -26,11 +34,27 @@
  * 5.3 s CPU. */
 #define STUB_INFLATE_NS_PER_BYTE 5000
 #define STUB_PLAIN_NS_PER_BYTE   1000
+#define STUB_IDLE_STEPS_MAX      64 /* idle steps per received byte (bounds host work) */
+
+/* What espload's stub carries in the 16 bytes before its entry point. */
+static const uint8_t stub_id[16] = "espload-stub-id";
 
 static void cost(struct elsim *d, uint64_t us)
 {
     if (d->cfg.timing)
         d->cpu += us;
+}
+
+/* Before a flash operation: the CPU work of the block being handled comes first (the
+ * decompression that produces the data), then the flash must have finished its erase. */
+static void flash_ready(struct elsim *d)
+{
+    if (!d->cfg.timing)
+        return;
+    d->cpu += d->stub_cpu_pending;
+    d->stub_cpu_pending = 0;
+    if (d->cpu < d->flash_busy_until)
+        d->cpu = d->flash_busy_until;
 }
 
 /* Rewrites the status byte of a reply frame for a status@OP:K fault. */
@@ -82,6 +106,7 @@ static void hal_set_baud(void *ctx, uint32_t new_baud, uint32_t old_baud)
 static int hal_flash_read(void *ctx, uint32_t addr, uint8_t *buf, uint32_t len)
 {
     struct elsim *d = ctx;
+    flash_ready(d);
     cost(d, (uint64_t)len * STUB_READ_NS_PER_BYTE / 1000u);
     return eli_flash_read(d, addr, buf, len);
 }
@@ -89,6 +114,7 @@ static int hal_flash_read(void *ctx, uint32_t addr, uint8_t *buf, uint32_t len)
 static int hal_flash_program(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len)
 {
     struct elsim *d = ctx;
+    flash_ready(d);
     uint64_t us;
     int rc = eli_flash_program(d, addr, buf, len, &us);
     cost(d, us);
@@ -98,6 +124,7 @@ static int hal_flash_program(void *ctx, uint32_t addr, const uint8_t *buf, uint3
 static int hal_erase_sector(void *ctx, uint32_t addr)
 {
     struct elsim *d = ctx;
+    flash_ready(d);
     uint64_t us;
     int rc = eli_flash_erase_sector(d, addr, &us);
     cost(d, us);
@@ -107,6 +134,7 @@ static int hal_erase_sector(void *ctx, uint32_t addr)
 static int hal_erase_block(void *ctx, uint32_t addr)
 {
     struct elsim *d = ctx;
+    flash_ready(d);
     uint64_t us;
     int rc = eli_flash_erase_block(d, addr, &us);
     cost(d, us);
@@ -116,10 +144,29 @@ static int hal_erase_block(void *ctx, uint32_t addr)
 static int hal_erase_chip(void *ctx)
 {
     struct elsim *d = ctx;
+    flash_ready(d);
     uint64_t us;
     int rc = eli_flash_erase_chip(d, &us);
     cost(d, us);
     return rc;
+}
+
+static int hal_erase_start(void *ctx, uint32_t addr, int block64)
+{
+    struct elsim *d = ctx;
+    flash_ready(d);
+    uint64_t us;
+    /* the contents change at once: every later operation waits for the erase to end */
+    int rc = block64 ? eli_flash_erase_block(d, addr, &us) : eli_flash_erase_sector(d, addr, &us);
+    if (d->cfg.timing)
+        d->flash_busy_until = d->cpu + us;
+    return rc;
+}
+
+static int hal_flash_busy(void *ctx)
+{
+    struct elsim *d = ctx;
+    return d->cfg.timing && d->cpu < d->flash_busy_until;
 }
 
 static uint32_t hal_read_reg(void *ctx, uint32_t addr)
@@ -165,6 +212,20 @@ static int hal_security_info(void *ctx, uint8_t *out, uint32_t cap)
     return d->chip->security_info_len;
 }
 
+/* Is the code at entry espload's stub (its identification right before the entry)? */
+static bool is_espload_stub(const struct elsim *d, uint32_t entry)
+{
+    if (entry < sizeof(stub_id))
+        return false;
+    uint32_t a = entry - (uint32_t)sizeof(stub_id);
+    for (size_t i = 0; i < d->n_ram; i++) {
+        const struct elsim_ram *m = &d->ram_regions[i];
+        if (a >= m->start && a < m->end && m->end - a >= sizeof(stub_id))
+            return m->buf && memcmp(m->buf + (a - m->start), stub_id, sizeof(stub_id)) == 0;
+    }
+    return false;
+}
+
 bool eli_stub_available(void)
 {
     return true;
@@ -192,25 +253,53 @@ int eli_stub_start(struct elsim *d, uint64_t t)
         .run = hal_run,
         .delay_us = hal_delay_us,
         .security_info = hal_security_info,
+        .flash_erase_start = hal_erase_start,
+        .flash_busy = hal_flash_busy,
     };
     d->stub = stub_core_init(d->stub_mem, &hal, d->flash_size);
     if (!d->stub) {
         eli_stub_free(d);
         return -1;
     }
+    d->stub_legacy = !is_espload_stub(d, d->mem_entry);
+    if (d->stub_legacy)
+        stub_core_set_policy(d->stub, STUB_POLICY_ESPTOOL);
+    d->stub_cpu_pending = 0;
     d->attached = true; /* the stub attaches the flash from the eFuse config at start */
     d->state = ELSIM_ST_STUB;
     d->stub_fault_op = -1;
     d->cpu = t;
     eli_tr_note(d, "stub running", t);
+    if (d->stub_legacy)
+        eli_tr_note(d, "stub model: esptool legacy", t);
     stub_core_greet(d->stub);
     return 0;
+}
+
+/* Idle work of the stub's main loop while the CPU is free before t: each step starts when
+ * both the CPU and the flash are free (a step only starts an erase when the flash is idle). */
+static void run_idle(struct elsim *d, uint64_t t)
+{
+    for (int n = 0; n < STUB_IDLE_STEPS_MAX; n++) {
+        uint64_t start = d->cpu;
+        if (d->cfg.timing && start < d->flash_busy_until)
+            start = d->flash_busy_until;
+        if (start >= t)
+            return;
+        uint64_t cpu = d->cpu;
+        d->cpu = start;
+        if (!stub_core_idle(d->stub)) {
+            d->cpu = cpu;
+            return;
+        }
+    }
 }
 
 void eli_stub_rx(struct elsim *d, uint8_t b, uint64_t t)
 {
     if (!d->stub)
         return;
+    run_idle(d, t);
     if (d->cpu < t)
         d->cpu = t;
     if (d->pending_status != -1) {
@@ -220,14 +309,19 @@ void eli_stub_rx(struct elsim *d, uint8_t b, uint64_t t)
         d->pending_status = -1;
     }
     d->stub_run_pending = false;
-    stub_core_rx(d->stub, &b, 1);
-    if (d->frame_done && d->frame_done_len > 24) {
+    d->stub_cpu_pending = 0;
+    if (d->cfg.timing && d->frame_done && d->frame_done_len > 24) {
+        /* the block completed by this byte: checksum, copying and (compressed) inflating,
+         * after its ACK, before its first flash operation */
         uint64_t payload = d->frame_done_len - 24;
         if (d->frame_done_op == EL_OP_FLASH_DEFL_DATA)
-            cost(d, payload * STUB_INFLATE_NS_PER_BYTE / 1000u);
+            d->stub_cpu_pending = payload * STUB_INFLATE_NS_PER_BYTE / 1000u;
         else if (d->frame_done_op == EL_OP_FLASH_DATA)
-            cost(d, payload * STUB_PLAIN_NS_PER_BYTE / 1000u);
+            d->stub_cpu_pending = payload * STUB_PLAIN_NS_PER_BYTE / 1000u;
     }
+    stub_core_rx(d->stub, &b, 1);
+    cost(d, d->stub_cpu_pending);
+    d->stub_cpu_pending = 0;
     if (d->cpu > t)
         eli_sim_set_busy(d, d->cpu);
     if (d->stub_run_pending) {

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The flasher-stub protocol engine: SLIP framing, command dispatch, just-in-time erase
- * with blank-sector skipping, streaming inflate, READ_FLASH flow control and MD5.
+ * The flasher-stub protocol engine: SLIP framing, command dispatch, erase-ahead in the
+ * background (stub_core_idle) with a just-in-time fallback and blank-sector skipping,
+ * streaming inflate, READ_FLASH flow control and MD5. A second policy reproduces esptool's
+ * legacy stub for the virtual device (stub_core_set_policy).
  * Replies follow esptool's stubs: header (0x01, op, len, value), optional payload, then
  * two status bytes: the stub error code (0 = ok) and 0.
  * Portable C without libc: the same file is cross-compiled for the chips.
@@ -164,47 +166,103 @@ static int sector_blank(struct stub_core *c, uint32_t addr)
     return 1;
 }
 
-/* Prepares the flash at *next for writing, up to end (both sector aligned): sectors that
- * already read as all 0xFF are left alone; an aligned 64 KiB block with enough dirty
- * sectors is erased with one block erase, otherwise only its dirty sectors are erased.
- * Advances *next by one sector or one block. Returns a stub status. */
-static uint8_t erase_step(struct stub_core *c, uint32_t *next, uint32_t end)
+/* Waits until a background erase is done (no-op without hal.flash_busy). 0 if idle. */
+static int flash_wait_idle(struct stub_core *c)
+{
+    if (!c->hal.flash_busy)
+        return 0;
+    for (uint32_t n = 0; n < STUB_BUSY_WAIT_MAX; n++) {
+        if (!c->hal.flash_busy(c->hal.ctx))
+            return 0;
+        if (c->hal.delay_us)
+            c->hal.delay_us(c->hal.ctx, STUB_BUSY_POLL_US);
+        else
+            poll_hal(c);
+    }
+    return -1;
+}
+
+/* Erases one sector (block64 = 0) or one aligned 64 KiB block: waits for completion, or
+ * with async only starts it (the next flash operation waits). 0 if ok. */
+static int erase_unit(struct stub_core *c, uint32_t addr, int block64, int async)
+{
+    void *hc = c->hal.ctx;
+    if (async)
+        return c->hal.flash_erase_start(hc, addr, block64);
+    return block64 ? c->hal.flash_erase_block(hc, addr) : c->hal.flash_erase_sector(hc, addr);
+}
+
+/* Prepares the flash at *next for writing, up to end (both sector aligned), one erase at a
+ * time: sectors that already read as all 0xFF are left alone; an aligned 64 KiB block with
+ * enough dirty sectors is erased with one block erase, otherwise its dirty sectors are
+ * recorded in *mask and erased by this and the following calls. Advances *next past a
+ * sector or block once it is prepared. With async the erase is only started. Returns a
+ * stub status. */
+static uint8_t erase_step(struct stub_core *c, uint32_t *next, uint32_t end, uint32_t *mask,
+                          int async)
 {
     uint32_t addr = *next;
-    void *hc = c->hal.ctx;
-    if ((addr & (STUB_BLOCK64 - 1)) == 0 && end - addr >= STUB_BLOCK64 &&
+    if (*mask == 0 && (addr & (STUB_BLOCK64 - 1)) == 0 && end - addr >= STUB_BLOCK64 &&
         c->hal.flash_erase_block) {
-        uint32_t dirty = 0, mask = 0, i;
+        uint32_t dirty = 0, m = 0, i;
         for (i = 0; i < STUB_BLOCK64 / STUB_SECTOR && dirty < STUB_BLOCK_ERASE_MIN_DIRTY; i++) {
             int r = sector_blank(c, addr + i * STUB_SECTOR);
             if (r < 0)
                 return ST_FAILED_SPI_OP;
             if (r == 0) {
                 dirty++;
-                mask |= 1u << i;
+                m |= 1u << i;
             }
         }
         if (dirty >= STUB_BLOCK_ERASE_MIN_DIRTY) {
-            if (c->hal.flash_erase_block(hc, addr) != 0)
+            if (erase_unit(c, addr, 1, async) != 0)
                 return ST_FAILED_SPI_OP;
-        } else {
-            for (i = 0; i < STUB_BLOCK64 / STUB_SECTOR; i++) {
-                if ((mask & (1u << i)) == 0)
-                    continue;
-                if (c->hal.flash_erase_sector(hc, addr + i * STUB_SECTOR) != 0)
-                    return ST_FAILED_SPI_OP;
-                poll_hal(c);
-            }
+            m = 0;
         }
-        *next = addr + STUB_BLOCK64;
+        if (m == 0) {
+            *next = addr + STUB_BLOCK64;
+            poll_hal(c);
+            return ST_OK;
+        }
+        *mask = m;
+    }
+    if (*mask != 0) { /* addr is the block; erase its lowest dirty sector */
+        uint32_t i = 0;
+        while ((*mask & (1u << i)) == 0)
+            i++;
+        *mask &= ~(1u << i);
+        if (erase_unit(c, addr + i * STUB_SECTOR, 0, async) != 0)
+            return ST_FAILED_SPI_OP;
+        if (*mask == 0)
+            *next = addr + STUB_BLOCK64;
     } else {
         int r = sector_blank(c, addr);
         if (r < 0)
             return ST_FAILED_SPI_OP;
-        if (r == 0 && c->hal.flash_erase_sector(hc, addr) != 0)
+        if (r == 0 && erase_unit(c, addr, 0, async) != 0)
             return ST_FAILED_SPI_OP;
         *next = addr + STUB_SECTOR;
     }
+    poll_hal(c);
+    return ST_OK;
+}
+
+/* esptool's legacy stub (start_next_erase): the next sector, or a 64 KiB block when aligned
+ * and at least 16 sectors remain, with no blank check; started in the background when the
+ * HAL can, and nothing is done while the flash is still busy. */
+static uint8_t legacy_erase_next(struct stub_core *c, int wait)
+{
+    if (c->fw_erase_next >= c->fw_erase_end)
+        return ST_OK;
+    int async = c->hal.flash_erase_start && c->hal.flash_busy;
+    if (async && !wait && c->hal.flash_busy(c->hal.ctx))
+        return ST_OK;
+    uint32_t addr = c->fw_erase_next;
+    int block = (addr & (STUB_BLOCK64 - 1)) == 0 && c->fw_erase_end - addr >= STUB_BLOCK64 &&
+                c->hal.flash_erase_block;
+    if (erase_unit(c, addr, block, async) != 0)
+        return ST_FAILED_SPI_OP;
+    c->fw_erase_next = addr + (block ? STUB_BLOCK64 : STUB_SECTOR);
     poll_hal(c);
     return ST_OK;
 }
@@ -216,24 +274,36 @@ static uint8_t unlock(struct stub_core *c)
     return ST_OK;
 }
 
-/* Writes len bytes at c->fw_next, erasing just in time. Skips all-0xFF page pieces
- * (programming 0xFF changes nothing on NOR flash). Returns a stub status. */
+/* Writes len bytes at c->fw_next, erasing just in time what erase-ahead has not prepared
+ * yet. Skips all-0xFF page pieces (programming 0xFF changes nothing on NOR flash); the
+ * esptool policy programs everything, like esptool's stub. Returns a stub status. */
 static uint8_t write_bytes(struct stub_core *c, const uint8_t *data, uint32_t len)
 {
     uint32_t addr = c->fw_next, end = addr + len;
-    while (c->fw_erase_next < end && c->fw_erase_next < c->fw_erase_end) {
-        uint8_t st = erase_step(c, &c->fw_erase_next, c->fw_erase_end);
-        if (st != ST_OK)
-            return st;
+    int legacy = c->policy == STUB_POLICY_ESPTOOL;
+    if (legacy) {
+        /* like esptool's stub: up to and including the sector the write ends in */
+        while (c->fw_erase_next < c->fw_erase_end &&
+               c->fw_erase_next <= (end & ~(STUB_SECTOR - 1))) {
+            uint8_t st = legacy_erase_next(c, 1);
+            if (st != ST_OK)
+                return st;
+        }
+    } else {
+        while (c->fw_erase_next < end && c->fw_erase_next < c->fw_erase_end) {
+            uint8_t st = erase_step(c, &c->fw_erase_next, c->fw_erase_end, &c->fw_erase_mask, 0);
+            if (st != ST_OK)
+                return st;
+        }
     }
     while (len > 0) {
         uint32_t n = STUB_PAGE - (addr & (STUB_PAGE - 1));
         if (n > len)
             n = len;
         uint8_t all = 0xFF;
-        for (uint32_t i = 0; i < n; i++)
+        for (uint32_t i = 0; i < n && !legacy; i++)
             all &= data[i];
-        if (all != 0xFF) {
+        if (legacy || all != 0xFF) {
             if (c->hal.flash_program(c->hal.ctx, addr, data, n) != 0)
                 return ST_FAILED_SPI_OP;
             poll_hal(c);
@@ -281,17 +351,28 @@ static void fw_deflate_data(struct stub_core *c, const uint8_t *data, uint32_t l
     }
     c->fw_compressed_remaining =
         len > c->fw_compressed_remaining ? 0 : c->fw_compressed_remaining - len;
+    int legacy = c->policy == STUB_POLICY_ESPTOOL;
+    int erase_due = legacy;
     for (;;) {
         uint32_t used = 0, start = 0;
+        if (erase_due) {
+            /* esptool's stub starts one erase before each decompression call (which runs
+             * until its input is used up or its 32 KiB output buffer is full) */
+            uint8_t st = legacy_erase_next(c, 0);
+            if (st != ST_OK && c->fw_error == ST_OK)
+                c->fw_error = st;
+            erase_due = 0;
+        }
         int r = stub_inflate_run(&c->inf, data, len, &used, &start);
         data += used;
         len -= used;
         if (r == STUB_INF_WINDOW_FULL || r == STUB_INF_DONE ||
-            c->inf.pos - c->fw_win_flushed >= STUB_WRITE_BATCH)
+            (!legacy && c->inf.pos - c->fw_win_flushed >= STUB_WRITE_BATCH))
             fw_flush_window(c);
         if (c->fw_error != ST_OK)
             return;
         if (r == STUB_INF_WINDOW_FULL || r == STUB_INF_OUT_LIMIT) {
+            erase_due = legacy && r == STUB_INF_WINDOW_FULL;
             poll_hal(c);
             continue;
         }
@@ -334,6 +415,7 @@ static uint8_t fw_begin(struct stub_core *c, const uint8_t *d, uint32_t dlen, in
     c->fw_erase_next = offset & ~(STUB_SECTOR - 1);
     c->fw_erase_end =
         total == 0 ? c->fw_erase_next : (offset + total + STUB_SECTOR - 1) & ~(STUB_SECTOR - 1);
+    c->fw_erase_mask = 0;
     c->fw_compressed_remaining = blocks * block_size;
     c->fw_win_flushed = 0;
     if (deflate) {
@@ -347,6 +429,8 @@ static uint8_t fw_end(struct stub_core *c)
 {
     if (!c->fw_active)
         return ST_NOT_IN_FLASH;
+    if (flash_wait_idle(c) != 0) /* no erase may still run when the host moves on */
+        return ST_FAILED_SPI_OP;
     if (c->fw_error != ST_OK) { /* the most specific cause first */
         c->fw_active = 0;
         return c->fw_error;
@@ -446,6 +530,43 @@ static uint8_t check_data(const uint8_t *d, uint32_t dlen, uint32_t checksum)
         return ST_BAD_DATA_LEN;
     if (!checksum_ok(d + 16, dlen - 16, checksum))
         return ST_BAD_CHECKSUM;
+    return ST_OK;
+}
+
+/* ERASE_REGION as esptool's legacy stub does it: no blank check; sectors up to a 64 KiB
+ * boundary, 64 KiB blocks while more than 64 KiB remain, then sectors. Its own status
+ * codes for a misaligned address (0x32) or size (0x33), a failed unlock (0x34) or erase
+ * (0x35..0x37). */
+static uint8_t legacy_erase_region(struct stub_core *c, uint32_t addr, uint32_t len)
+{
+    void *hc = c->hal.ctx;
+    if (addr % STUB_SECTOR != 0)
+        return 0x32;
+    if (len % STUB_SECTOR != 0)
+        return 0x33;
+    if (unlock(c) != ST_OK)
+        return 0x34;
+    while (len > 0 && addr % STUB_BLOCK64 != 0) {
+        if (c->hal.flash_erase_sector(hc, addr) != 0)
+            return 0x35;
+        addr += STUB_SECTOR;
+        len -= STUB_SECTOR;
+        poll_hal(c);
+    }
+    while (len > STUB_BLOCK64 && c->hal.flash_erase_block) {
+        if (c->hal.flash_erase_block(hc, addr) != 0)
+            return 0x36;
+        addr += STUB_BLOCK64;
+        len -= STUB_BLOCK64;
+        poll_hal(c);
+    }
+    while (len > 0) {
+        if (c->hal.flash_erase_sector(hc, addr) != 0)
+            return 0x37;
+        addr += STUB_SECTOR;
+        len -= STUB_SECTOR;
+        poll_hal(c);
+    }
     return ST_OK;
 }
 
@@ -663,14 +784,18 @@ static void handle_request(struct stub_core *c, uint8_t op, const uint8_t *d, ui
             break;
         }
         uint32_t addr = get_le32(d), size = get_le32(d + 4);
+        if (c->policy == STUB_POLICY_ESPTOOL) {
+            st = legacy_erase_region(c, addr, size);
+            break;
+        }
         if ((addr | size) & (STUB_SECTOR - 1) || size > 0xFFFFFFFFu - addr) {
             st = ST_BAD_DATA_LEN;
             break;
         }
         st = unlock(c);
-        uint32_t next = addr;
+        uint32_t next = addr, mask = 0;
         while (st == ST_OK && next < addr + size)
-            st = erase_step(c, &next, addr + size);
+            st = erase_step(c, &next, addr + size, &mask, 0);
         break;
     }
 
@@ -686,6 +811,8 @@ static void handle_request(struct stub_core *c, uint8_t op, const uint8_t *d, ui
             break;
         }
         reply(c, op, 0, 0, 0, ST_OK, 0);
+        if (c->policy == STUB_POLICY_ESPTOOL && packet > STUB_LEGACY_READ_PKT_MAX)
+            return; /* esptool's stub: larger than its buffer, nothing is sent */
         c->rd_active = 1;
         c->rd_addr = addr;
         c->rd_len = len;
@@ -825,6 +952,34 @@ void stub_core_rx(struct stub_core *c, const uint8_t *buf, size_t len)
 {
     for (size_t i = 0; i < len; i++)
         rx_byte(c, buf[i]);
+}
+
+/* ---------------------------------------------------------------- background work */
+
+int stub_core_idle(struct stub_core *c)
+{
+    if (c->busy)
+        return 0; /* inside frame handling (e.g. from a HAL wait): never here */
+    if (c->queue_len > 0) {
+        pump(c);
+        return 1;
+    }
+    if (c->policy != STUB_POLICY_ESPLOAD || !c->fw_active || c->fw_error != ST_OK || c->rd_active ||
+        c->fw_erase_next >= c->fw_erase_end || !c->hal.flash_erase_start || !c->hal.flash_busy ||
+        c->hal.flash_busy(c->hal.ctx))
+        return 0;
+    c->busy = 1; /* frames completed meanwhile are queued, not handled inside */
+    uint8_t st = erase_step(c, &c->fw_erase_next, c->fw_erase_end, &c->fw_erase_mask, 1);
+    if (st != ST_OK && c->fw_error == ST_OK)
+        c->fw_error = st; /* reported with the next data block, like a failed write */
+    c->busy = 0;
+    pump(c);
+    return 1;
+}
+
+void stub_core_set_policy(struct stub_core *c, enum stub_policy policy)
+{
+    c->policy = (uint8_t)policy;
 }
 
 /* ---------------------------------------------------------------- setup */

@@ -23,6 +23,12 @@
 /* A 64 KiB block erase is used when at least this many of its 16 sectors hold data
  * (typical NOR: 4 KiB erase ~45 ms, 64 KiB erase ~150-300 ms). */
 #define STUB_BLOCK_ERASE_MIN_DIRTY 4u
+/* Waiting for a background erase: poll step and limit (a 64 KiB erase takes up to ~2 s on
+ * slow parts; chip HALs wait inside their own operations with their own limits). */
+#define STUB_BUSY_POLL_US  100u
+#define STUB_BUSY_WAIT_MAX 100000u /* polls: 10 s */
+/* esptool's legacy stub: READ_FLASH packets larger than its 4 KiB buffer are not sent. */
+#define STUB_LEGACY_READ_PKT_MAX 0x1000u
 
 enum stub_buf_state { STUB_BUF_FREE = 0, STUB_BUF_FILLING, STUB_BUF_QUEUED, STUB_BUF_BUSY };
 
@@ -38,6 +44,7 @@ struct stub_core {
     uint32_t frame_len[2]; /* > STUB_FRAME_CAP: the frame overflowed */
     uint8_t queue[2];
     uint32_t queue_len;
+    uint8_t policy; /* enum stub_policy */
 
     /* SLIP transmit */
     uint32_t tx_len;
@@ -47,6 +54,8 @@ struct stub_core {
     uint32_t fw_next;                     /* next flash address to write */
     uint32_t fw_remaining;                /* uncompressed bytes still expected */
     uint32_t fw_erase_next, fw_erase_end; /* sectors [erase_next, erase_end) not yet prepared */
+    uint32_t fw_erase_mask; /* dirty sectors of the 64 KiB block at fw_erase_next still to
+                               erase one by one (too few for a block erase); 0 = none */
     uint32_t fw_compressed_remaining;
     uint32_t fw_win_flushed; /* window offset up to which output has been written */
 

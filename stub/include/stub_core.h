@@ -49,6 +49,12 @@ struct stub_hal {
      * has none (the stub answers 0xFF "not implemented", as esptool's ESP32 stub does),
      * or <0 on failure. */
     int (*security_info)(void *ctx, uint8_t *out, uint32_t cap);
+    /* Background erase (both or neither): flash_erase_start sends write-enable and a 4 KiB
+     * sector erase (block64 = 0) or an aligned 64 KiB block erase (block64 = 1) and returns
+     * without waiting; flash_busy returns non-zero while the flash reports write in
+     * progress. Every other flash member then waits for the flash to be idle first. */
+    int (*flash_erase_start)(void *ctx, uint32_t addr, int block64);
+    int (*flash_busy)(void *ctx);
 };
 
 struct stub_core; /* defined in stub/core/stub_core_int.h; size below */
@@ -63,5 +69,18 @@ struct stub_core *stub_core_init(void *mem, const struct stub_hal *hal, uint32_t
 void stub_core_greet(struct stub_core *core);
 /* Feeds received bytes; replies are sent through the HAL before it returns. */
 void stub_core_rx(struct stub_core *core, const uint8_t *buf, size_t len);
+/* Background work, for the main loop to call whenever no frame is being handled: while a
+ * flash write is active and the flash is idle, checks the next sector (or 64 KiB block) of
+ * the announced region and starts its erase without waiting (erase-ahead). Needs
+ * hal.flash_erase_start and hal.flash_busy. Returns non-zero if it did something (call
+ * it again), 0 if there is nothing to do now. */
+int stub_core_idle(struct stub_core *core);
+
+/* Write/erase policies. STUB_POLICY_ESPLOAD (the default): blank sectors are not erased,
+ * all-0xFF pages are not programmed, erase-ahead in stub_core_idle. STUB_POLICY_ESPTOOL:
+ * behaves like esptool's legacy flasher stub, for the virtual device running a stub it did
+ * not build (see docs/SIMULATOR.md). */
+enum stub_policy { STUB_POLICY_ESPLOAD = 0, STUB_POLICY_ESPTOOL = 1 };
+void stub_core_set_policy(struct stub_core *core, enum stub_policy policy);
 
 #endif

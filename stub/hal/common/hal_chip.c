@@ -9,7 +9,9 @@
  * The UART receive FIFO is drained whenever the stub waits (SPI busy, flash WIP, TX FIFO
  * full) and through the core's poll hook during long computations, so bytes that arrive
  * while flash work runs are not lost. Bytes are handed to the core one at a time, which
- * keeps their order when the core is re-entered from a wait.
+ * keeps their order when the core is re-entered from a wait. Between frames the main loop
+ * lets the core start the next erase of a running write in the background (erase-ahead);
+ * every flash operation first waits until the flash is idle.
  *
  * This is firmware: the state below is the one instance on the chip.
  */
@@ -260,6 +262,26 @@ static int hal_erase_block(void *ctx, uint32_t addr)
     return erase_cmd(F_BE, addr, 1, POLLS_BLOCK);
 }
 
+/* Background erase: write enable and the erase command, without waiting for WIP; every
+ * other operation waits for the flash first (flash_write_enable, hal_flash_read). */
+static int hal_erase_start(void *ctx, uint32_t addr, int block64)
+{
+    (void)ctx;
+    if (!range_ok(addr, 1) || flash_write_enable() != 0)
+        return -1;
+    return spi_cmd(block64 ? F_BE : F_SE, 1, addr, 0, 0, 0, 0);
+}
+
+/* Non-zero while the flash reports write in progress (or cannot be asked). */
+static int hal_flash_busy(void *ctx)
+{
+    (void)ctx;
+    uint8_t st = 0xFF;
+    if (flash_status(F_RDSR, &st) != 0)
+        return 1;
+    return (st & 1u) != 0;
+}
+
 static int hal_erase_chip(void *ctx)
 {
     (void)ctx;
@@ -383,9 +405,13 @@ void stub_main(void)
         .poll = hal_poll,
         .flash_unlock = hal_flash_unlock,
         .security_info = hal_security_info,
+        .flash_erase_start = hal_erase_start,
+        .flash_busy = hal_flash_busy,
     };
     core = stub_core_init(core_mem, &hal, flash_detect_size());
     stub_core_greet(core);
-    for (;;)
+    for (;;) {
         uart_drain();
+        stub_core_idle(core); /* erase-ahead while no frame is being handled */
+    }
 }

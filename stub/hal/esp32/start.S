@@ -10,6 +10,10 @@
     .section .text.entry, "ax"
     .literal_position
     .align 4
+    /* identification, right before the entry point: the virtual device runs its model
+     * of this stub only for code that carries it (docs/SIMULATOR.md) */
+    .ascii  "espload-stub-id\0"
+    .align  4
     .global stub_entry
     .type stub_entry, @function
 stub_entry:
