@@ -5,13 +5,17 @@
 #include <md5.h>
 #include <zlib.h>
 
-/* Uploads a few bytes of "code" and jumps to it, as esptool does with its stub JSON. */
-static struct elsim *start_stub(const char *chip, uint32_t text_addr, uint32_t data_addr)
+/* Uploads a few bytes of "code" and jumps to it, as esptool does with its stub JSON. With
+ * ours, the code carries espload's stub identification right before its entry point. */
+static struct elsim *start_stub_as(const char *chip, uint32_t text_addr, uint32_t data_addr,
+                                   bool ours)
 {
     struct elsim *d = st_rom(chip);
     uint8_t code[300];
     for (size_t i = 0; i < sizeof(code); i++)
         code[i] = (uint8_t)(i * 13);
+    if (ours)
+        memcpy(code, "espload-stub-id", 16); /* entry is text_addr + 0x10 */
     uint32_t addrs[2] = {text_addr, data_addr};
     struct st_frames fr;
     for (int s = 0; s < 2; s++) {
@@ -34,6 +38,11 @@ static struct elsim *start_stub(const char *chip, uint32_t text_addr, uint32_t d
     st_frames_free(&fr);
     assert_string_equal(elsim_state_name(d), "stub");
     return d;
+}
+
+static struct elsim *start_stub(const char *chip, uint32_t text_addr, uint32_t data_addr)
+{
+    return start_stub_as(chip, text_addr, data_addr, false);
 }
 
 static int stub_status(struct elsim *d, uint8_t op, uint32_t *value, uint8_t *payload, size_t *plen)
@@ -257,6 +266,37 @@ static void test_sim_stub__pipelined_blocks_with_timing(void **state)
     elsim_free(d);
 }
 
+/* Code that is not espload's stub runs the model of esptool's legacy stub: it erases every
+ * sector of the region, blank or not, and programs 0xFF pages; espload's stub does neither. */
+static void test_sim_stub__stub_model(void **state)
+{
+    (void)state;
+    for (int ours = 0; ours < 2; ours++) {
+        struct elsim *d = start_stub_as("esp32", 0x400BE000, 0x3FFDEBA8, ours);
+        static uint8_t blk[0x3000];
+        memset(blk, 0xFF, sizeof(blk));
+        memset(blk + 0x1000, 0x42, 0x100); /* one page of data in the middle sector */
+        st_cmd_words(d, EL_OP_FLASH_BEGIN, 4, (uint32_t)sizeof(blk), 1, 0x4000, 0x30000);
+        assert_int_equal(stub_status(d, EL_OP_FLASH_BEGIN, NULL, NULL, NULL), 0);
+        st_data(d, EL_OP_FLASH_DATA, blk, sizeof(blk), 0);
+        assert_int_equal(stub_status(d, EL_OP_FLASH_DATA, NULL, NULL, NULL), 0);
+        st_cmd_words(d, EL_OP_FLASH_END, 1, 1);
+        assert_int_equal(stub_status(d, EL_OP_FLASH_END, NULL, NULL, NULL), 0);
+        struct elsim_stats s;
+        elsim_get_stats(d, &s);
+        assert_int_equal(s.flash_bytes_erased, ours ? 0 : sizeof(blk));
+        assert_int_equal(s.flash_bytes_written, ours ? 0x100 : sizeof(blk));
+        size_t sz;
+        const uint8_t *fl = elsim_flash(d, &sz);
+        assert_memory_equal(fl + 0x30000, blk, sizeof(blk));
+        /* the legacy stub's own ERASE_REGION status for a misaligned address */
+        st_cmd_words(d, EL_OP_ERASE_REGION, 2, 0x30001, 0x1000);
+        assert_int_equal(stub_status(d, EL_OP_ERASE_REGION, NULL, NULL, NULL) >> 8,
+                         ours ? 0xC0 : 0x32);
+        elsim_free(d);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_sim_stub__security_info),
         cmocka_unit_test(test_sim_stub__reboot_back_to_rom),
         cmocka_unit_test(test_sim_stub__pipelined_blocks_with_timing),
+        cmocka_unit_test(test_sim_stub__stub_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,6 +37,11 @@ struct fake {
     uint32_t delays;
     uint8_t secinfo[20];
     int secinfo_len;
+    /* background erase: erases started, and how many flash_busy queries stay busy */
+    unsigned n_erase_start, busy_left, waits;
+    uint32_t erase_lo, erase_hi; /* lowest/highest+1 address erased in the background */
+    size_t tx_len_at_first_program;
+    int programmed;
     /* poll hook: bytes to inject into the core while it works */
     struct stub_core *core;
     const uint8_t *inject;
@@ -72,9 +77,18 @@ static void f_baud(void *ctx, uint32_t n, uint32_t o)
     f->baud_calls++;
     f->tx_len_at_baud = f->tx_len;
 }
+/* A HAL operation waits until a background erase is done. */
+static void f_wait(struct fake *f)
+{
+    if (f->busy_left > 0) {
+        f->busy_left = 0;
+        f->waits++;
+    }
+}
 static int f_read(void *ctx, uint32_t addr, uint8_t *buf, uint32_t len)
 {
     struct fake *f = ctx;
+    f_wait(f);
     f->n_read++;
     if (f->fail_read || addr > FLASH_SIZE || len > FLASH_SIZE - addr)
         return -1;
@@ -84,6 +98,9 @@ static int f_read(void *ctx, uint32_t addr, uint8_t *buf, uint32_t len)
 static int f_program(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len)
 {
     struct fake *f = ctx;
+    f_wait(f);
+    if (!f->programmed++)
+        f->tx_len_at_first_program = f->tx_len;
     f->n_program++;
     assert_true(len > 0 && len <= 256);
     assert_int_equal(addr / 256, (addr + len - 1) / 256); /* never crosses a page */
@@ -96,6 +113,7 @@ static int f_program(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len)
 static int f_erase_sector(void *ctx, uint32_t addr)
 {
     struct fake *f = ctx;
+    f_wait(f);
     f->n_erase_sector++;
     assert_int_equal(addr % 4096, 0);
     if (addr >= FLASH_SIZE)
@@ -106,6 +124,7 @@ static int f_erase_sector(void *ctx, uint32_t addr)
 static int f_erase_block(void *ctx, uint32_t addr)
 {
     struct fake *f = ctx;
+    f_wait(f);
     f->n_erase_block++;
     assert_int_equal(addr % 65536, 0);
     if (addr >= FLASH_SIZE)
@@ -119,6 +138,32 @@ static int f_erase_chip(void *ctx)
     f->n_erase_chip++;
     memset(f->flash, 0xFF, FLASH_SIZE);
     return 0;
+}
+#define F_BUSY_POLLS 3u /* flash_busy reports busy this many times after an erase start */
+static int f_erase_start(void *ctx, uint32_t addr, int block64)
+{
+    struct fake *f = ctx;
+    uint32_t n = block64 ? 65536u : 4096u;
+    f_wait(f); /* like the others, it waits for the flash first */
+    assert_int_equal(addr % n, 0);
+    if (addr >= FLASH_SIZE)
+        return -1;
+    f->n_erase_start++;
+    if (f->n_erase_start == 1 || addr < f->erase_lo)
+        f->erase_lo = addr;
+    if (addr + n > f->erase_hi)
+        f->erase_hi = addr + n;
+    memset(f->flash + addr, 0xFF, n);
+    f->busy_left = F_BUSY_POLLS;
+    return 0;
+}
+static int f_busy(void *ctx)
+{
+    struct fake *f = ctx;
+    if (f->busy_left == 0)
+        return 0;
+    f->busy_left--;
+    return 1;
 }
 static uint32_t f_read_reg(void *ctx, uint32_t addr)
 {
@@ -208,6 +253,10 @@ static struct t *t_new(int with_optional)
         hal.poll = f_poll;
         hal.flash_unlock = f_unlock;
         hal.security_info = f_secinfo;
+    }
+    if (with_optional > 1) {
+        hal.flash_erase_start = f_erase_start;
+        hal.flash_busy = f_busy;
     }
     t->mem = aligned_alloc(8, (stub_core_size() + 7) & ~(size_t)7);
     assert_non_null(t->mem);
@@ -992,6 +1041,167 @@ static void test_stub_core_garbage(void **state)
     t_free(t);
 }
 
+/* ------------------------------------------------------------------ erase-ahead */
+
+/* Runs the main loop's idle work until there is none; returns the number of steps. */
+static unsigned idle_all(struct t *t)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < 10000; i++) {
+        int busy = t->f.busy_left > 0;
+        if (stub_core_idle(t->core))
+            n++;
+        else if (!busy)
+            break; /* nothing to do although the flash is idle */
+    }
+    return n;
+}
+
+static void test_stub_core_erase_ahead(void **state)
+{
+    (void)state;
+    struct t *t = t_new(2);
+    memset(t->f.flash, 0x00, FLASH_SIZE);
+    /* blank islands: the sector 0x15000 and the whole block 0x30000 */
+    memset(t->f.flash + 0x15000, 0xFF, 0x1000);
+    memset(t->f.flash + 0x30000, 0xFF, 0x10000);
+    assert_int_equal(stub_core_idle(t->core), 0); /* no write: nothing to do */
+    /* region [0x13000, 0x54000): 0x40800 bytes from 0x13000 */
+    const uint32_t off = 0x13000, size = 0x40800;
+    uint32_t w[4] = {size, (size + 0x3FFF) / 0x4000, 0x4000, off};
+    send_words(t, 0x02, w, 4);
+    expect_status(t, 0x02, 0, 0);
+    unsigned steps = idle_all(t);
+    assert_true(steps > 0);
+    /* only inside the announced region, every sector of it prepared */
+    assert_true(t->f.n_erase_start > 0);
+    assert_true(t->f.erase_lo >= off);
+    assert_true(t->f.erase_hi <= 0x54000);
+    for (uint32_t a = off; a < 0x54000; a++)
+        assert_int_equal(t->f.flash[a], 0xFF);
+    assert_int_equal(t->f.flash[off - 1], 0x00);
+    assert_int_equal(t->f.flash[0x54000], 0x00);
+    /* blank sectors were skipped: 0x13000-0x1FFFF has 13 sectors, one blank -> 12 sector
+     * erases; 0x20000 block erase; 0x30000 blank; 0x40000 block; 0x50000-0x53FFF: 4 */
+    assert_int_equal(t->f.n_erase_start, 12 + 1 + 1 + 4);
+    assert_int_equal(t->f.n_erase_sector + t->f.n_erase_block, 0); /* no just-in-time erase */
+    assert_int_equal(stub_core_idle(t->core), 0);
+    /* the data: correct content, no more erases */
+    uint8_t *img = malloc(size);
+    for (uint32_t i = 0; i < size; i++)
+        img[i] = (uint8_t)(rnd() | 1);
+    for (uint32_t i = 0; i * 0x4000 < size; i++) {
+        uint32_t n = size - i * 0x4000 < 0x4000 ? size - i * 0x4000 : 0x4000;
+        send_data(t, 0x03, img + i * 0x4000, n, i);
+        expect_status(t, 0x03, 0, 0);
+    }
+    uint32_t end[1] = {1};
+    send_words(t, 0x04, end, 1);
+    expect_status(t, 0x04, 0, 0);
+    assert_memory_equal(t->f.flash + off, img, size);
+    assert_int_equal(t->f.n_erase_start, 18);
+    free(img);
+    t_free(t);
+}
+
+/* Erase-ahead over part of the region, then the data overtakes it: the rest is erased
+ * just in time, content correct, and a block's ACK never waits for a running erase. */
+static void test_stub_core_erase_ahead_ack(void **state)
+{
+    (void)state;
+    struct t *t = t_new(2);
+    memset(t->f.flash, 0x5A, FLASH_SIZE);
+    const uint32_t off = 0x40000, size = 0x20000;
+    uint32_t w[4] = {size, size / 0x4000, 0x4000, off};
+    send_words(t, 0x02, w, 4);
+    expect_status(t, 0x02, 0, 0);
+    assert_int_equal(stub_core_idle(t->core), 1); /* starts the first block erase */
+    assert_int_equal(t->f.n_erase_start, 1);
+    assert_true(t->f.busy_left > 0);
+    assert_int_equal(stub_core_idle(t->core), 0); /* flash busy: nothing */
+    assert_int_equal(t->f.waits, 0);
+    /* a block arrives while the erase runs: ACKed before anything waits for the flash */
+    uint8_t blk[0x4000];
+    memset(blk, 0x11, sizeof(blk));
+    size_t tx0 = t->f.tx_len;
+    t->f.busy_left = 1000;
+    send_data(t, 0x03, blk, sizeof(blk), 0);
+    assert_true(t->f.tx_len_at_first_program > tx0); /* the ACK went out first */
+    assert_int_equal(t->f.waits, 1);
+    expect_status(t, 0x03, 0, 0);
+    for (uint32_t i = 1; i < size / 0x4000; i++) {
+        send_data(t, 0x03, blk, sizeof(blk), i);
+        expect_status(t, 0x03, 0, 0);
+    }
+    uint32_t end[1] = {1};
+    send_words(t, 0x04, end, 1);
+    expect_status(t, 0x04, 0, 0);
+    for (uint32_t a = off; a < off + size; a++)
+        assert_int_equal(t->f.flash[a], 0x11);
+    assert_int_equal(t->f.flash[off + size], 0x5A);
+    assert_int_equal(t->f.n_erase_start + t->f.n_erase_block, 2); /* two 64 KiB blocks */
+    t_free(t);
+}
+
+/* esptool's legacy stub: every sector erased (blank or not), 0xFF pages programmed, no
+ * idle erase-ahead, and its ERASE_REGION status codes. */
+static void test_stub_core_esptool_policy(void **state)
+{
+    (void)state;
+    for (int legacy = 0; legacy < 2; legacy++) {
+        struct t *t = t_new(2);
+        if (legacy)
+            stub_core_set_policy(t->core, STUB_POLICY_ESPTOOL);
+        uint32_t w[4] = {0x2000, 1, 0x4000, 0x10000};
+        send_words(t, 0x02, w, 4);
+        expect_status(t, 0x02, 0, 0);
+        assert_int_equal(stub_core_idle(t->core), 0 + !legacy * 1);
+        uint8_t blk[0x2000];
+        memset(blk, 0xFF, sizeof(blk));
+        send_data(t, 0x03, blk, sizeof(blk), 0);
+        expect_status(t, 0x03, 0, 0);
+        uint32_t end[1] = {1};
+        send_words(t, 0x04, end, 1);
+        expect_status(t, 0x04, 0, 0);
+        unsigned erases = t->f.n_erase_start + t->f.n_erase_sector + t->f.n_erase_block;
+        assert_int_equal(erases, legacy ? 2 : 0);
+        assert_int_equal(t->f.n_program, legacy ? 0x2000 / 256 : 0);
+        uint32_t er[2] = {0x1001, 0x1000};
+        send_words(t, 0xD1, er, 2);
+        expect_status(t, 0xD1, legacy ? 0x32 : 0xC0, 0);
+        t_free(t);
+    }
+    /* deflated, legacy: 64 KiB block erases when aligned with 16 sectors left, sectors
+     * otherwise, blank or not */
+    struct t *t = t_new(2);
+    stub_core_set_policy(t->core, STUB_POLICY_ESPTOOL);
+    const uint32_t size = 0x13000;
+    uint8_t *img = malloc(size);
+    for (uint32_t i = 0; i < size; i++)
+        img[i] = (uint8_t)(i * 7 + (i >> 9));
+    uLongf zlen = compressBound(size);
+    uint8_t *z = malloc(zlen);
+    assert_int_equal(compress2(z, &zlen, img, size, 9), Z_OK);
+    uint32_t nb = (uint32_t)((zlen + 0x3FFF) / 0x4000);
+    uint32_t w[4] = {size, nb, 0x4000, 0x20000};
+    send_words(t, 0x10, w, 4);
+    expect_status(t, 0x10, 0, 0);
+    for (uint32_t i = 0; i < nb; i++) {
+        uint32_t n = (uint32_t)(zlen - i * 0x4000 < 0x4000 ? zlen - i * 0x4000 : 0x4000);
+        send_data(t, 0x11, z + i * 0x4000, n, i);
+        expect_status(t, 0x11, 0, 0);
+    }
+    uint32_t end[1] = {1};
+    send_words(t, 0x12, end, 1);
+    expect_status(t, 0x12, 0, 0);
+    assert_memory_equal(t->f.flash + 0x20000, img, size);
+    /* one 64 KiB block + 3 sectors, counted over background and waited erases */
+    assert_int_equal(t->f.n_erase_start + t->f.n_erase_sector + t->f.n_erase_block, 4);
+    free(z);
+    free(img);
+    t_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1011,6 +1221,9 @@ int main(void)
         cmocka_unit_test(test_stub_core_read_flash),
         cmocka_unit_test(test_stub_core_reentrant_rx),
         cmocka_unit_test(test_stub_core_garbage),
+        cmocka_unit_test(test_stub_core_erase_ahead),
+        cmocka_unit_test(test_stub_core_erase_ahead_ack),
+        cmocka_unit_test(test_stub_core_esptool_policy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
