@@ -45,14 +45,17 @@ static void cost(struct elsim *d, uint64_t us)
         d->cpu += us;
 }
 
-/* Before a flash operation: the CPU work of the block being handled comes first (the
- * decompression that produces the data), then the flash must have finished its erase. */
-static void flash_ready(struct elsim *d)
+/* Before a flash operation: with charge (writes and waited erases, which need the block's
+ * data), the CPU work of the block being handled comes first (checksum, decompression);
+ * reads and background erase starts may come before it. Then the flash must be idle. */
+static void flash_ready(struct elsim *d, bool charge)
 {
     if (!d->cfg.timing)
         return;
-    d->cpu += d->stub_cpu_pending;
-    d->stub_cpu_pending = 0;
+    if (charge) {
+        d->cpu += d->stub_cpu_pending;
+        d->stub_cpu_pending = 0;
+    }
     if (d->cpu < d->flash_busy_until)
         d->cpu = d->flash_busy_until;
 }
@@ -106,7 +109,7 @@ static void hal_set_baud(void *ctx, uint32_t new_baud, uint32_t old_baud)
 static int hal_flash_read(void *ctx, uint32_t addr, uint8_t *buf, uint32_t len)
 {
     struct elsim *d = ctx;
-    flash_ready(d);
+    flash_ready(d, false);
     cost(d, (uint64_t)len * STUB_READ_NS_PER_BYTE / 1000u);
     return eli_flash_read(d, addr, buf, len);
 }
@@ -114,7 +117,7 @@ static int hal_flash_read(void *ctx, uint32_t addr, uint8_t *buf, uint32_t len)
 static int hal_flash_program(void *ctx, uint32_t addr, const uint8_t *buf, uint32_t len)
 {
     struct elsim *d = ctx;
-    flash_ready(d);
+    flash_ready(d, true);
     uint64_t us;
     int rc = eli_flash_program(d, addr, buf, len, &us);
     cost(d, us);
@@ -124,7 +127,7 @@ static int hal_flash_program(void *ctx, uint32_t addr, const uint8_t *buf, uint3
 static int hal_erase_sector(void *ctx, uint32_t addr)
 {
     struct elsim *d = ctx;
-    flash_ready(d);
+    flash_ready(d, true);
     uint64_t us;
     int rc = eli_flash_erase_sector(d, addr, &us);
     cost(d, us);
@@ -134,7 +137,7 @@ static int hal_erase_sector(void *ctx, uint32_t addr)
 static int hal_erase_block(void *ctx, uint32_t addr)
 {
     struct elsim *d = ctx;
-    flash_ready(d);
+    flash_ready(d, true);
     uint64_t us;
     int rc = eli_flash_erase_block(d, addr, &us);
     cost(d, us);
@@ -144,7 +147,7 @@ static int hal_erase_block(void *ctx, uint32_t addr)
 static int hal_erase_chip(void *ctx)
 {
     struct elsim *d = ctx;
-    flash_ready(d);
+    flash_ready(d, true);
     uint64_t us;
     int rc = eli_flash_erase_chip(d, &us);
     cost(d, us);
@@ -154,7 +157,7 @@ static int hal_erase_chip(void *ctx)
 static int hal_erase_start(void *ctx, uint32_t addr, int block64)
 {
     struct elsim *d = ctx;
-    flash_ready(d);
+    flash_ready(d, false);
     uint64_t us;
     /* the contents change at once: every later operation waits for the erase to end */
     int rc = block64 ? eli_flash_erase_block(d, addr, &us) : eli_flash_erase_sector(d, addr, &us);

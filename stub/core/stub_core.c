@@ -274,6 +274,28 @@ static uint8_t unlock(struct stub_core *c)
     return ST_OK;
 }
 
+/* Erase-ahead (espload policy): if a write is active, sectors of its region remain to be
+ * prepared and the flash is idle, checks the next sector or 64 KiB block and starts its
+ * erase in the background. Returns 1 if it did a step. */
+static int erase_ahead(struct stub_core *c)
+{
+    if (c->policy != STUB_POLICY_ESPLOAD || !c->fw_active || c->fw_error != ST_OK || c->rd_active ||
+        c->fw_erase_next >= c->fw_erase_end ||
+        c->fw_erase_next - (c->fw_next & ~(STUB_SECTOR - 1)) >= STUB_ERASE_AHEAD_MAX ||
+        !c->hal.flash_erase_start || !c->hal.flash_busy || c->hal.flash_busy(c->hal.ctx))
+        return 0;
+    uint8_t st = erase_step(c, &c->fw_erase_next, c->fw_erase_end, &c->fw_erase_mask, 1);
+    if (st != ST_OK && c->fw_error == ST_OK)
+        c->fw_error = st; /* reported with the next data block, like a failed write */
+    return 1;
+}
+
+/* Non-zero while a background erase runs (0 without the HAL members). */
+static int flash_busy(struct stub_core *c)
+{
+    return c->hal.flash_busy && c->hal.flash_busy(c->hal.ctx);
+}
+
 /* Writes len bytes at c->fw_next, erasing just in time what erase-ahead has not prepared
  * yet. Skips all-0xFF page pieces (programming 0xFF changes nothing on NOR flash); the
  * esptool policy programs everything, like esptool's stub. Returns a stub status. */
@@ -366,8 +388,10 @@ static void fw_deflate_data(struct stub_core *c, const uint8_t *data, uint32_t l
         int r = stub_inflate_run(&c->inf, data, len, &used, &start);
         data += used;
         len -= used;
+        /* batches are written when the flash is free; while an erase runs the output
+         * collects in the window (up to 32 KiB) and decompression goes on meanwhile */
         if (r == STUB_INF_WINDOW_FULL || r == STUB_INF_DONE ||
-            (!legacy && c->inf.pos - c->fw_win_flushed >= STUB_WRITE_BATCH))
+            (!legacy && c->inf.pos - c->fw_win_flushed >= STUB_WRITE_BATCH && !flash_busy(c)))
             fw_flush_window(c);
         if (c->fw_error != ST_OK)
             return;
@@ -655,6 +679,9 @@ static void handle_request(struct stub_core *c, uint8_t op, const uint8_t *d, ui
         reply(c, op, 0, 0, 0, st, 0);
         if (st != ST_OK)
             return;
+        /* like esptool's stub: an erase started now runs while this block is checked and
+         * decompressed */
+        erase_ahead(c);
         if (op == OP_FLASH_DATA)
             fw_output(c, d + 16, dlen - 16);
         else
@@ -964,17 +991,11 @@ int stub_core_idle(struct stub_core *c)
         pump(c);
         return 1;
     }
-    if (c->policy != STUB_POLICY_ESPLOAD || !c->fw_active || c->fw_error != ST_OK || c->rd_active ||
-        c->fw_erase_next >= c->fw_erase_end || !c->hal.flash_erase_start || !c->hal.flash_busy ||
-        c->hal.flash_busy(c->hal.ctx))
-        return 0;
     c->busy = 1; /* frames completed meanwhile are queued, not handled inside */
-    uint8_t st = erase_step(c, &c->fw_erase_next, c->fw_erase_end, &c->fw_erase_mask, 1);
-    if (st != ST_OK && c->fw_error == ST_OK)
-        c->fw_error = st; /* reported with the next data block, like a failed write */
+    int did = erase_ahead(c);
     c->busy = 0;
     pump(c);
-    return 1;
+    return did;
 }
 
 void stub_core_set_policy(struct stub_core *c, enum stub_policy policy)

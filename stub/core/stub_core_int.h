@@ -23,6 +23,11 @@
 /* A 64 KiB block erase is used when at least this many of its 16 sectors hold data
  * (typical NOR: 4 KiB erase ~45 ms, 64 KiB erase ~150-300 ms). */
 #define STUB_BLOCK_ERASE_MIN_DIRTY 4u
+/* Erase-ahead stays within this distance of the write position, so erases are spread over
+ * the write instead of all coming first (which would leave the flash idle at the end). */
+#ifndef STUB_ERASE_AHEAD_MAX
+#define STUB_ERASE_AHEAD_MAX 0x20000u
+#endif
 /* Waiting for a background erase: poll step and limit (a 64 KiB erase takes up to ~2 s on
  * slow parts; chip HALs wait inside their own operations with their own limits). */
 #define STUB_BUSY_POLL_US  100u

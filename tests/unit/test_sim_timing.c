@@ -3,6 +3,8 @@
  * stub overlap). No wall-clock assertions: everything here is modelled time. */
 #include "test_sim_util.h"
 
+#include <zlib.h>
+
 static int reply_status(struct elsim *d, uint8_t op, size_t *nframes)
 {
     struct st_frames fr;
@@ -247,6 +249,136 @@ static void test_sim_timing__bridge_max_baud(void **state)
     }
 }
 
+/* The model's constants (sim/flash.c, sim/stub_host.c). */
+#define MODEL_BLOCK64_US          250000u /* 64 KiB block erase */
+#define MODEL_PAGE_US             600u    /* page program */
+#define MODEL_INFLATE_NS_PER_BYTE 5000u   /* stub CPU per compressed payload byte */
+
+#define TW_BAUD  2000000u
+#define TW_BLOCK 0x4000u
+#define TW_SIZE  0x40000u /* 256 KiB: four 64 KiB blocks */
+#define TW_ADDR  0x40000u
+
+/* Host side: waits (in modelled time) for the next frame from the device. */
+static size_t tw_frame(struct elsim *d, uint8_t *out, size_t cap)
+{
+    struct el_slip_dec dec;
+    el_slip_dec_init(&dec, out, cap);
+    for (int guard = 0; guard < 100000; guard++) {
+        uint8_t b;
+        while (elsim_host_read(d, &b, 1) == 1)
+            if (el_slip_dec_feed(&dec, b) == EL_SLIP_FRAME)
+                return dec.len;
+        uint64_t next = elsim_next_output_us(d);
+        assert_true(next != UINT64_MAX);
+        elsim_advance(d, next > elsim_now_us(d) ? next - elsim_now_us(d) : 0);
+    }
+    fail();
+    return 0;
+}
+
+static void tw_cmd(struct elsim *d, uint8_t op, const uint8_t *data, size_t len, uint32_t chk)
+{
+    st_cmd_baud(d, op, data, len, chk, TW_BAUD);
+    uint8_t f[64];
+    size_t n = tw_frame(d, f, sizeof(f));
+    assert_int_equal(n, 10);
+    assert_int_equal(f[1], op);
+    assert_int_equal(f[8], 0);
+}
+
+/* A compressed write of img (TW_SIZE bytes) at TW_ADDR as the host does it: the next block
+ * is sent when the previous one is ACKed. Returns the modelled time from FLASH_DEFL_BEGIN
+ * to the FLASH_DEFL_END reply; *block_us gets the wire time of the first block. */
+static uint64_t tw_write(struct elsim *d, const uint8_t *z, uint32_t zlen, uint64_t *block_us)
+{
+    static uint8_t buf[16 + TW_BLOCK];
+    uint8_t w[16];
+    uint32_t nb = (zlen + TW_BLOCK - 1) / TW_BLOCK;
+    uint64_t t0 = elsim_now_us(d);
+    el_put_le32(w, TW_SIZE);
+    el_put_le32(w + 4, nb);
+    el_put_le32(w + 8, TW_BLOCK);
+    el_put_le32(w + 12, TW_ADDR);
+    tw_cmd(d, EL_OP_FLASH_DEFL_BEGIN, w, 16, 0);
+    for (uint32_t i = 0; i < nb; i++) {
+        uint32_t n = zlen - i * TW_BLOCK < TW_BLOCK ? zlen - i * TW_BLOCK : TW_BLOCK;
+        el_put_le32(buf, n);
+        el_put_le32(buf + 4, i);
+        memset(buf + 8, 0, 8);
+        memcpy(buf + 16, z + i * TW_BLOCK, n);
+        uint64_t ts = elsim_now_us(d);
+        tw_cmd(d, EL_OP_FLASH_DEFL_DATA, buf, 16 + n, el_checksum(buf + 16, n, EL_CHECKSUM_SEED));
+        if (i == 0)
+            *block_us = elsim_host_write_done_us(d) - ts;
+    }
+    el_put_le32(w, 1);
+    tw_cmd(d, EL_OP_FLASH_DEFL_END, w, 4, 0);
+    return elsim_now_us(d) - t0;
+}
+
+/* espload's stub erases ahead in the background: over old contents the write takes less
+ * than the device's serial work (what the write used to take at least: the first block on
+ * the wire, then every erase, program and decompression step one after the other). */
+static void test_sim_timing__stub_erase_ahead(void **state)
+{
+    (void)state;
+    struct elsim *d = st_new("esp32", "timing", "1", "r0-wdt-ms", "0", NULL);
+    st_reset_download(d, 50);
+    elsim_advance(d, 100000);
+    st_drain(d);
+    uint8_t code[64] = {0};
+    memcpy(code, "espload-stub-id", 16); /* espload's stub: identification before the entry */
+    st_cmd_words(d, EL_OP_MEM_BEGIN, 4, 64, 1, 0x1800, 0x400BE000u);
+    st_data(d, EL_OP_MEM_DATA, code, 64, 0);
+    st_cmd_words(d, EL_OP_MEM_END, 2, 0, 0x400BE010u);
+    elsim_advance(d, 200000);
+    st_drain(d);
+    assert_string_equal(elsim_state_name(d), "stub");
+    st_cmd_words(d, EL_OP_CHANGE_BAUDRATE, 2, TW_BAUD, 115200);
+    elsim_advance(d, 100000);
+    st_drain(d);
+    elsim_set_host_baud(d, TW_BAUD);
+
+    /* two images of 4-bit noise (about half compressible), the second over the first */
+    uint8_t *img = malloc(TW_SIZE);
+    uLongf cap = compressBound(TW_SIZE);
+    uint8_t *z[2] = {malloc(cap), malloc(cap)};
+    uint32_t zlen[2];
+    uint32_t x = 12345;
+    for (int k = 0; k < 2; k++) {
+        for (uint32_t i = 0; i < TW_SIZE; i++) {
+            x = x * 1103515245u + 12345u;
+            img[i] = (uint8_t)((x >> 16) & 0x0F);
+        }
+        uLongf zl = cap;
+        assert_int_equal(compress2(z[k], &zl, img, TW_SIZE, 9), Z_OK);
+        zlen[k] = (uint32_t)zl;
+    }
+    uint64_t block_us = 0;
+    uint64_t blank_us = tw_write(d, z[0], zlen[0], &block_us); /* over blank flash */
+    uint64_t old_us = tw_write(d, z[1], zlen[1], &block_us);   /* over the first image */
+    size_t sz;
+    const uint8_t *fl = elsim_flash(d, &sz);
+    assert_memory_equal(fl + TW_ADDR, img, TW_SIZE);
+    uint64_t erase_us = (uint64_t)(TW_SIZE / 0x10000u) * MODEL_BLOCK64_US;
+    uint64_t program_us = (uint64_t)(TW_SIZE / 256u) * MODEL_PAGE_US;
+    uint64_t cpu_us = (uint64_t)zlen[1] * MODEL_INFLATE_NS_PER_BYTE / 1000u;
+    uint64_t serial_us = block_us + erase_us + program_us + cpu_us;
+    print_message("blank %llu us, old %llu us, serial %llu us (first block on the wire %llu us)\n",
+                  (unsigned long long)blank_us, (unsigned long long)old_us,
+                  (unsigned long long)serial_us, (unsigned long long)block_us);
+    assert_true(old_us < serial_us);
+    /* and it cannot beat the flash: every erase and program, one after the other */
+    assert_true(old_us >= erase_us + program_us);
+    /* over blank flash nothing is erased: faster than over old contents */
+    assert_true(blank_us < old_us);
+    free(z[0]);
+    free(z[1]);
+    free(img);
+    elsim_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_sim_timing__rom_fifo_overflow),
         cmocka_unit_test(test_sim_timing__flash_erase_takes_time),
         cmocka_unit_test(test_sim_timing__bridge_max_baud),
+        cmocka_unit_test(test_sim_timing__stub_erase_ahead),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1062,31 +1062,30 @@ static void test_stub_core_erase_ahead(void **state)
     (void)state;
     struct t *t = t_new(2);
     memset(t->f.flash, 0x00, FLASH_SIZE);
-    /* blank islands: the sector 0x15000 and the whole block 0x30000 */
+    /* blank islands: the sector 0x15000 and the whole block 0x20000 */
     memset(t->f.flash + 0x15000, 0xFF, 0x1000);
-    memset(t->f.flash + 0x30000, 0xFF, 0x10000);
+    memset(t->f.flash + 0x20000, 0xFF, 0x10000);
     assert_int_equal(stub_core_idle(t->core), 0); /* no write: nothing to do */
-    /* region [0x13000, 0x54000): 0x40800 bytes from 0x13000 */
-    const uint32_t off = 0x13000, size = 0x40800;
+    /* region [0x13000, 0x34000): 0x20800 bytes from 0x13000 */
+    const uint32_t off = 0x13000, size = 0x20800, rend = 0x34000;
     uint32_t w[4] = {size, (size + 0x3FFF) / 0x4000, 0x4000, off};
     send_words(t, 0x02, w, 4);
     expect_status(t, 0x02, 0, 0);
     unsigned steps = idle_all(t);
     assert_true(steps > 0);
-    /* only inside the announced region, every sector of it prepared */
-    assert_true(t->f.n_erase_start > 0);
+    /* only inside the announced region and at most STUB_ERASE_AHEAD_MAX ahead of the
+     * write position; blank sectors skipped: 0x13000-0x1FFFF has 13 sectors, one blank ->
+     * 12 erases; block 0x20000 blank; 0x30000-0x32FFF: 3 sectors (no full block left) */
     assert_true(t->f.erase_lo >= off);
-    assert_true(t->f.erase_hi <= 0x54000);
-    for (uint32_t a = off; a < 0x54000; a++)
+    assert_true(t->f.erase_hi <= off + STUB_ERASE_AHEAD_MAX);
+    assert_int_equal(t->f.n_erase_start, 12 + 3);
+    for (uint32_t a = off; a < off + STUB_ERASE_AHEAD_MAX; a++)
         assert_int_equal(t->f.flash[a], 0xFF);
     assert_int_equal(t->f.flash[off - 1], 0x00);
-    assert_int_equal(t->f.flash[0x54000], 0x00);
-    /* blank sectors were skipped: 0x13000-0x1FFFF has 13 sectors, one blank -> 12 sector
-     * erases; 0x20000 block erase; 0x30000 blank; 0x40000 block; 0x50000-0x53FFF: 4 */
-    assert_int_equal(t->f.n_erase_start, 12 + 1 + 1 + 4);
-    assert_int_equal(t->f.n_erase_sector + t->f.n_erase_block, 0); /* no just-in-time erase */
+    assert_int_equal(t->f.flash[off + STUB_ERASE_AHEAD_MAX], 0x00);
+    assert_int_equal(t->f.n_erase_sector + t->f.n_erase_block, 0); /* nothing waited for */
     assert_int_equal(stub_core_idle(t->core), 0);
-    /* the data: correct content, no more erases */
+    /* the data: correct content; the last sector is prepared as the write gets there */
     uint8_t *img = malloc(size);
     for (uint32_t i = 0; i < size; i++)
         img[i] = (uint8_t)(rnd() | 1);
@@ -1094,12 +1093,16 @@ static void test_stub_core_erase_ahead(void **state)
         uint32_t n = size - i * 0x4000 < 0x4000 ? size - i * 0x4000 : 0x4000;
         send_data(t, 0x03, img + i * 0x4000, n, i);
         expect_status(t, 0x03, 0, 0);
+        idle_all(t);
     }
     uint32_t end[1] = {1};
     send_words(t, 0x04, end, 1);
     expect_status(t, 0x04, 0, 0);
     assert_memory_equal(t->f.flash + off, img, size);
-    assert_int_equal(t->f.n_erase_start, 18);
+    for (uint32_t a = off + size; a < rend; a++)
+        assert_int_equal(t->f.flash[a], 0xFF); /* the rest of the last sector */
+    assert_int_equal(t->f.flash[rend], 0x00);
+    assert_int_equal(t->f.n_erase_start + t->f.n_erase_sector + t->f.n_erase_block, 16);
     free(img);
     t_free(t);
 }
