@@ -130,7 +130,10 @@ bench/sidebyside.mjs through tests/conformance/netport.mjs (\`main("default_rese
 \`after("hard_reset")\`; ROM path: \`detectChip\`, SPI_ATTACH and 1 KiB blocks as the
 conformance test does, \`changeBaud\` above 115200, MD5 checked by the ROM's digits).
 Every run's result is checked: the flash file must hold the image, or the read-back
-must equal the flash.
+must equal the flash. The device runs the stub each client uploads as a model: espload's
+own stub core, and for esptool-js's stub (esptool's legacy flasher stub) a model of that
+stub's erase and write policy taken from its source: every sector it writes is erased,
+blank or not, one erase started per inflate step (docs/SIMULATOR.md).
 
 * *op s*: from the device's last reply before the operation's first request (so the
   host's compression counts) to the operation's last reply (the final MD5), device time

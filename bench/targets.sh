@@ -66,10 +66,10 @@ if [ -n "$z" ]; then
         if (v["compressor"] == want) printf "%.4f", v["compressed"] / z }' "$COMP")
     echo "* **Compressed size <= 0.97 of zlib 9's:** $(verdict "$3" 0.97) on app.bin: the smallest"
     echo "  output of the compressors available here is $1 with $2 bytes, $3 of zlib 9's $z"
-    echo "  (the choice at 115200 was ${chosen:-?}: ${cz:-?}). The other compressors are in the"
-    echo "  compressor table: zopfli, the strongest Deflate encoder in Debian, is larger than"
-    echo "  libdeflate 12 on this image and far slower. Reaching 0.97 needs a better encoder than"
-    echo "  these three or a format other than the raw zlib stream the ROM and stub inflate."
+    echo "  (the choice at 115200 was ${chosen:-?}: ${cz:-?}). zopfli here is espload's chunked"
+    echo "  use of it (src/flash/compress.c: 64 KiB chunks, 128 KiB below 4 CPUs, compressed in"
+    echo "  parallel and joined into one zlib stream), started before connecting; a write takes"
+    echo "  its result only when it is ready in time to pay for itself, otherwise libdeflate 12."
 fi
 
 # --- 921600 / 2000000: physical bound and esptool-js ---
@@ -114,11 +114,9 @@ for b in 921600 2000000; do
     echo "  has gone idle is part of it)."
     echo "  Over old contents $reso s is left after the same parts."
     if awk "BEGIN { exit !($qo > 1.10) }"; then
-        echo "  Over old contents the stub erases a 64 KiB block (250 ms modelled) when the first"
-        echo "  data for it arrives, while its two 16 KiB receive buffers allow one block in flight,"
-        echo "  so the link idles during each erase (the link-use column); the device bound counts"
-        echo "  the erase as serial work, so what remains is that idle link. Closing it needs the"
-        echo "  stub to erase ahead of the data, a device-side change."
+        echo "  Over old contents the stub erases ahead of the data in the background (at most"
+        echo "  128 KiB ahead, docs/STUB.md) but must still wait for an erase to finish before it"
+        echo "  programs the block that needs it; the remainder is that wait plus the parts above."
     fi
     if awk "BEGIN { exit !($da > ($(calc "$(lib "$ra" op_tx_bytes) * 10 / $b" %.3f) * 1.01))}"; then
         echo "  At $b the device, not the link, sets the pace: the stub's modelled CPU time (5 µs"
@@ -139,13 +137,12 @@ for b in 921600 2000000; do
         echo "  after erase_flash. espload sends $(side write espload stub "$b" op_tx_bytes) bytes,"
         echo "  esptool-js $(side write esptool-js stub "$b" op_tx_bytes) (its zlib level 9 output: $(side write esptool-js stub "$b" compressed) bytes)."
         if awk "BEGIN { exit !($ro > 0.8) }"; then
-            echo "  On a blank flash both clients must send the whole image to the same device model,"
-            echo "  which then inflates and programs it; espload can only win by sending fewer bytes"
-            echo "  ($(calc "$(side write espload stub "$b" op_tx_bytes) / $(side write esptool-js stub "$b" op_tx_bytes)" %.3f) of esptool-js's here) and by host work, so the write ratio cannot approach 0.8"
-            echo "  unless the device model or the byte count changes; espload's MD5 plan query"
-            echo "  (~0.11 s modelled) is a cost esptool-js does not pay. The session ratio adds the"
-            echo "  connection (setup columns of the side-by-side table)."
+            echo "  Both clients send the whole image to the same chip model; the device work differs by"
+            echo "  the stub each uploads (docs/SIMULATOR.md: esptool-js's stub is modelled by esptool's"
+            echo "  legacy stub source, which erases every sector it writes, blank or not)."
         fi
+        echo "  Bytes sent: $(calc "$(side write espload stub "$b" op_tx_bytes) / $(side write esptool-js stub "$b" op_tx_bytes)" %.3f) of esptool-js's. espload's MD5 plan query (~0.11 s modelled)"
+        echo "  is a cost esptool-js does not pay; the session ratio adds the connection."
         ri=$(side reflash espload stub "$b" session_s)
         rj=$(side reflash esptool-js stub "$b" session_s)
         if [ -n "$ri" ] && [ -n "$rj" ] && [ "$(side reflash espload stub "$b" ok)$(side reflash esptool-js stub "$b" ok)" = 11 ]; then
