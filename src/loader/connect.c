@@ -126,6 +126,50 @@ static void boot_mode_hint(struct el_loader *l, int mode)
                  (unsigned)mode);
 }
 
+/* Text received between SYNC tries, scanned for a boot from flash. */
+struct late_boot {
+    uint8_t b[BANNER_CAP];
+    size_t n;
+};
+
+/* True once the chip has been seen booting from flash after the reset (a watchdog reset
+ * that latched the strapping pins again, as on revision-0 ESP32s): it has left the ROM
+ * loader, so further SYNC tries of this attempt cannot succeed. */
+static bool booted_from_flash(struct el_loader *l, struct late_boot *lb)
+{
+    size_t k = l->junk_len < sizeof(lb->b) - lb->n ? l->junk_len : sizeof(lb->b) - lb->n;
+    memcpy(lb->b + lb->n, l->junk, k);
+    lb->n += k;
+    lb->n += eli_read_raw(l, lb->b + lb->n, sizeof(lb->b) - lb->n, 0);
+    static const char rst[] = "rst:0x", fb[] = "FLASH_BOOT";
+    for (size_t i = 0; i + sizeof(rst) - 1 <= lb->n; i++) {
+        if (memcmp(lb->b + i, rst, sizeof(rst) - 1) != 0)
+            continue;
+        /* the banner line: up to its end */
+        size_t e = i;
+        while (e < lb->n && lb->b[e] != '\n')
+            e++;
+        for (size_t j = i; j + sizeof(fb) - 1 <= e; j++) {
+            if (memcmp(lb->b + j, fb, sizeof(fb) - 1) == 0) {
+                int mode;
+                bool dl;
+                parse_banner(lb->b + i, e - i, &mode, &dl);
+                l->boot_mode = mode;
+                l->banner_download = false;
+                char text[BANNER_CAP + 1];
+                printable(text, sizeof(text), lb->b + i, e - i);
+                eli_event(l, EL_EV_BOOT_BANNER, mode, 0, 0, text);
+                return true;
+            }
+        }
+    }
+    if (lb->n == sizeof(lb->b)) { /* keep the tail: a banner may straddle */
+        memmove(lb->b, lb->b + lb->n / 2, lb->n - lb->n / 2);
+        lb->n -= lb->n / 2;
+    }
+    return false;
+}
+
 static int connect_attempt(struct el_loader *l, enum el_before before, int attempt,
                            const struct el_reset_step *steps, size_t n_steps, const char *strategy,
                            bool *stub_detected)
@@ -155,19 +199,25 @@ static int connect_attempt(struct el_loader *l, enum el_before before, int attem
     }
     int last = EL_E_TIMEOUT;
     unsigned tries = l->copts.sync_tries ? l->copts.sync_tries : 5;
+    struct late_boot *lb = before != EL_BEFORE_NO_RESET ? calloc(1, sizeof(*lb)) : NULL;
     for (unsigned i = 0; i < tries; i++) {
+        if (lb && i > 0 && booted_from_flash(l, lb)) {
+            any_data = true;
+            break;
+        }
         eli_flush_input(l);
         int rc = eli_sync(l, stub_detected);
-        if (rc == EL_OK)
-            return EL_OK;
-        if (rc == EL_E_IO)
+        if (rc == EL_OK || rc == EL_E_IO) {
+            free(lb);
             return rc;
+        }
         if (strstr(l->errmsg, "noise") || strstr(l->errmsg, "content"))
             any_data = true;
         last = rc;
         eli_event(l, EL_EV_CONNECT_DOT, attempt, i + 1, 0, NULL);
         el_port_sleep_ms(l->port, 50);
     }
+    free(lb);
     if (l->boot_mode >= 0) {
         if (l->banner_download) {
             eli_fail(l, EL_E_CONNECT,
@@ -250,9 +300,24 @@ static int detect_chip(struct el_loader *l, enum el_chip_id want)
     const struct el_chip *wanted = want != EL_CHIP_UNKNOWN ? el_chip_by_id(want) : NULL;
     if (!wanted)
         eli_event(l, EL_EV_DETECTING_CHIP, 0, 0, 0, NULL);
-    /* GET_SECURITY_INFO first where the ROM may have it (auto, or a chip that has it);
-     * an explicit ESP32 never gets it: its ROM lacks 0x14 */
-    if (!wanted || wanted->has_security_info) {
+    uint32_t magic = 0;
+    bool have_magic = false;
+    if (!wanted) {
+        /* the magic register first: a chip whose ROM lacks GET_SECURITY_INFO (ESP32) is
+         * known by it at once, sparing the ROM's repeated error replies to 0x14 */
+        int rc = el_loader_read_reg(l, EL_CHIP_MAGIC_REG, &magic);
+        if (rc == EL_OK) {
+            have_magic = true;
+            const struct el_chip *m = el_chip_by_magic(magic);
+            if (m && !m->has_security_info)
+                found = m;
+        } else if (rc == EL_E_IO || l->panicked) {
+            return rc;
+        }
+    }
+    /* GET_SECURITY_INFO where the ROM may have it (auto, or a chip that has it); an
+     * explicit ESP32 never gets it: its ROM lacks 0x14 */
+    if (!found && (!wanted || wanted->has_security_info)) {
         struct el_security_info si;
         int rc = security_info_raw(l, &si);
         if (rc == EL_OK && si.has_chip_id)
@@ -262,15 +327,14 @@ static int detect_chip(struct el_loader *l, enum el_chip_id want)
         else if (rc == EL_E_IO || l->panicked)
             return rc;
     }
-    uint32_t magic = 0;
-    bool have_magic = false;
-    if (!found) {
+    if (!found && !have_magic) {
         int rc = el_loader_read_reg(l, EL_CHIP_MAGIC_REG, &magic);
         if (rc != EL_OK)
             return rc;
         have_magic = true;
-        found = el_chip_by_magic(magic);
     }
+    if (!found && have_magic)
+        found = el_chip_by_magic(magic);
     if (!wanted) {
         if (!found)
             return eli_fail(l, EL_E_CHIP,

@@ -608,11 +608,18 @@ size_t eli_status_len(const struct el_loader *l)
 
 /* The ROM repeats its "invalid message" reply several times: wait a little, read what
  * is there with a short timeout and drop it (esptool v5 drain_input_buffer). */
+/* The ESP32 ROM answers an unknown command with its error reply up to 8 times, back to
+ * back: read until the line has been quiet for DRAIN_IDLE_MS (a USB bridge may hold bytes
+ * up to 16 ms), at most DRAIN_MAX_MS, then drop it all. */
+#define DRAIN_IDLE_MS 30u
+#define DRAIN_MAX_MS  200u
 static void drain_invalid_replies(struct el_loader *l)
 {
     uint8_t junk[14 * 8];
-    el_port_sleep_ms(l->port, 200);
-    (void)eli_read_raw(l, junk, sizeof(junk), 1);
+    uint64_t t0 = eli_port_now_ms();
+    while (eli_port_now_ms() - t0 < DRAIN_MAX_MS &&
+           eli_read_raw(l, junk, sizeof(junk), DRAIN_IDLE_MS) > 0) {
+    }
     eli_flush_input(l);
 }
 

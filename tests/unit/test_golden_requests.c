@@ -286,8 +286,8 @@ static void t_stub_only_ops(void **state)
     size_t i = mock_port_tx_find_op(f->m, 0xd2, 0);
     static const uint8_t rf[] = {0x00, 0xd2, 0x10, 0x00, 0,    0,    0,    0,
                                  0,    0,    0,    0,    0x10, 0x00, 0x00, 0x00,
-                                 0x00, 0x10, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00};
-    expect_frame(f, i, rf, sizeof(rf));
+                                 0x00, 0x10, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00};
+    expect_frame(f, i, rf, sizeof(rf)); /* 4 KiB packets, 16 KiB unacknowledged */
     static const uint8_t ack[] = {0x10, 0x00, 0x00, 0x00};
     expect_frame(f, i + 1, ack, sizeof(ack));
     assert_int_equal(el_loader_change_baud(f->l, 921600), EL_OK);

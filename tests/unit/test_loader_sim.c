@@ -99,6 +99,59 @@ static void t_rom_connect_info_write(void **state)
     el_port_close(p);
 }
 
+/* Connection events of one connect: attempts, SYNC dots per attempt, flash-boot banners. */
+struct conn_log {
+    int attempts;
+    int dots[8];
+    int flash_boot_banners; /* boots from flash seen between SYNC tries */
+};
+
+static void on_conn_event(void *user, const struct el_event *ev)
+{
+    struct conn_log *c = user;
+    if (ev->id == EL_EV_CONNECT_ATTEMPT && c->attempts < 8)
+        c->attempts++;
+    else if (ev->id == EL_EV_CONNECT_DOT && c->attempts > 0)
+        c->dots[c->attempts - 1]++;
+    else if (ev->id == EL_EV_BOOT_BANNER && ev->a == 0x13 && c->attempts > 0 &&
+             c->dots[c->attempts - 1] > 0)
+        c->flash_boot_banners++; /* seen between SYNC tries */
+}
+
+/* The seed's revision-0 ESP32 hangs after the first (short) reset and its watchdog reset
+ * then boots from flash: the first attempt must end when that boot is seen, not after all
+ * its SYNC tries; the second (long) reset connects. */
+static void t_rev0_first_attempt_ends_at_flash_boot(void **state)
+{
+    (void)state;
+    struct el_port *p = open_sim("sim://esp32?timing=1");
+    struct el_loader *l;
+    assert_int_equal(el_loader_new(&l, p), EL_OK);
+    struct conn_log c = {0};
+    el_loader_set_event_cb(l, on_conn_event, &c);
+    struct el_connect_opts o;
+    el_connect_opts_init(&o);
+    int rc = el_loader_connect(l, &o);
+    if (rc != EL_OK)
+        fail_msg("connect: %s", el_loader_errmsg(l));
+    assert_int_equal(c.attempts, 2);
+    assert_int_equal(c.flash_boot_banners, 1);
+    assert_true(c.dots[0] >= 1);
+    assert_true(c.dots[0] < (int)o.sync_tries);
+    el_loader_free(l);
+    el_port_close(p);
+    /* without the quirk the first attempt connects */
+    p = open_sim("sim://esp32?timing=1&r0-wdt-ms=0");
+    assert_int_equal(el_loader_new(&l, p), EL_OK);
+    memset(&c, 0, sizeof(c));
+    el_loader_set_event_cb(l, on_conn_event, &c);
+    assert_int_equal(el_loader_connect(l, &o), EL_OK);
+    assert_int_equal(c.attempts, 1);
+    assert_int_equal(c.flash_boot_banners, 0);
+    el_loader_free(l);
+    el_port_close(p);
+}
+
 static void t_stub_write_read(void **state)
 {
     (void)state;
@@ -165,6 +218,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_rom_connect_info_write),
         cmocka_unit_test(t_stub_write_read),
+        cmocka_unit_test(t_rev0_first_attempt_ends_at_flash_boot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
