@@ -307,9 +307,22 @@ void eli_stub_rx(struct elsim *d, uint8_t b, uint64_t t)
         d->cpu = t;
     if (d->pending_status != -1) {
         /* status@OP:K fault: the stub does the command but its reply carries an error */
-        d->stub_fault_op = d->tr_in.len >= 2 ? d->tr_in.buf[1] : -1;
-        d->stub_fault_code = d->pending_status >= 0 ? d->pending_status : EL_STUB_ERR_FAILED_SPI_OP;
+        int op = d->tr_in.len >= 2 ? d->tr_in.buf[1] : -1;
+        int code = d->pending_status >= 0 ? d->pending_status : EL_STUB_ERR_FAILED_SPI_OP;
         d->pending_status = -1;
+        if (b == 0xC0 &&
+            (op == EL_OP_FLASH_DATA || op == EL_OP_FLASH_DEFL_DATA || op == EL_OP_MEM_DATA)) {
+            /* a data block is rejected unexecuted, as the stub does with a bad checksum: an
+             * invalid SLIP escape makes the stub drop the frame, the error reply is ours */
+            static const uint8_t bad_escape[] = {0xDB, 0x00};
+            stub_core_rx(d->stub, bad_escape, sizeof(bad_escape));
+            stub_core_rx(d->stub, &b, 1);
+            uint8_t pkt[10] = {0x01, (uint8_t)op, 2, 0, 0, 0, 0, 0, (uint8_t)code, 0};
+            eli_sim_send_frame(d, pkt, sizeof(pkt), d->cpu);
+            return;
+        }
+        d->stub_fault_op = op;
+        d->stub_fault_code = code;
     }
     d->stub_run_pending = false;
     d->stub_cpu_pending = 0;

@@ -130,6 +130,35 @@ struct wprog {
     uint64_t wire_base;  /* bytes sent for the runs already written */
 };
 
+/*
+ * Compressed blocks for the stub shrink towards the end of a stream: the stub inflates and
+ * programs a block while the next one is on the wire, so after the last block the link is
+ * idle for that block's device work. Each block of the last ~64 KiB is a quarter of what is
+ * left (at least TAPER_MIN bytes), so every block's device work overlaps the next one's
+ * transfer and the last one is small. The ROM writes each block before it ACKs: full blocks.
+ */
+#define TAPER_MIN 1024u
+
+static size_t defl_block_len(size_t remaining, uint32_t bs, bool taper)
+{
+    if (!taper)
+        return remaining < bs ? remaining : bs;
+    if (remaining <= TAPER_MIN)
+        return remaining;
+    size_t q = remaining / 4;
+    if (q < TAPER_MIN)
+        q = TAPER_MIN;
+    return q < bs ? q : bs;
+}
+
+static uint32_t defl_block_count(size_t zn, uint32_t bs, bool taper)
+{
+    uint32_t n = 0;
+    for (size_t off = 0; off < zn; n++)
+        off += defl_block_len(zn - off, bs, taper);
+    return n;
+}
+
 /* Writes one run (addr already sector-aligned on the ROM): compressed when z is not NULL. */
 static int write_run(struct el_loader *l, uint32_t addr, const uint8_t *buf, size_t n,
                      const uint8_t *z, size_t zn, bool barrier, struct wprog *wp,
@@ -142,7 +171,7 @@ static int write_run(struct el_loader *l, uint32_t addr, const uint8_t *buf, siz
     uint64_t t0 = eli_port_now_ms();
     *pending_ms = 0;
     if (z) {
-        uint32_t blocks = (uint32_t)((zn + bs - 1) / bs);
+        uint32_t blocks = defl_block_count(zn, bs, l->stub);
         uint32_t begin_size = l->stub ? (uint32_t)n : (uint32_t)((n + bs - 1) / bs * bs);
         unsigned to = l->stub ? l->tuning.timeout_ms
                               : eli_timeout_per_mb(l, l->tuning.erase_region_ms_per_mb, begin_size);
@@ -165,9 +194,9 @@ static int write_run(struct el_loader *l, uint32_t addr, const uint8_t *buf, siz
         inf->ok = inflateInit(&inf->z) == Z_OK;
         unsigned timeout = l->tuning.timeout_ms;
         uint64_t written = 0;
+        size_t off = 0;
         for (uint32_t seq = 0; seq < blocks; seq++) {
-            size_t off = (size_t)seq * bs;
-            size_t cn = zn - off < bs ? zn - off : bs;
+            size_t cn = defl_block_len(zn - off, bs, l->stub);
             pr->block = wp->block_base + seq;
             pr->done = wp->done_base + written;
             pr->wire_done = wp->wire_base + off;
@@ -191,6 +220,7 @@ static int write_run(struct el_loader *l, uint32_t addr, const uint8_t *buf, siz
             if (l->stub)
                 timeout = block_to;
             written += unc;
+            off += cn;
         }
         if (inf->ok)
             inflateEnd(&inf->z);
@@ -407,7 +437,7 @@ static int write_runs(struct el_loader *l, uint32_t start, const uint8_t *buf, s
     wp.pr.total = raw;
     for (size_t i = 0; i < nr; i++) {
         size_t w = compress ? runs[i].zn : (runs[i].len + bs - 1) / bs * bs;
-        wp.pr.blocks += (uint32_t)((w + bs - 1) / bs);
+        wp.pr.blocks += compress ? defl_block_count(w, bs, l->stub) : (uint32_t)(w / bs);
         wp.pr.wire_total += w;
     }
     if (compress)
