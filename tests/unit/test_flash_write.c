@@ -144,6 +144,49 @@ static void t_stub_blocks(void **state)
     rm(f);
 }
 
+/* Stub, compressed: full 16 KiB blocks, then blocks that shrink over the last ~64 KiB of
+ * the stream (each a quarter of what is left, at least 1 KiB), the last one small; the
+ * FLASH_DEFL_BEGIN block count matches the blocks sent and the data arrives intact. */
+static void t_stub_taper(void **state)
+{
+    (void)state;
+    struct fx *f = mk(true);
+    size_t n = 300000;
+    uint8_t *d = pattern(n, 5); /* compresses to about half */
+    struct el_write_opts o;
+    el_write_opts_init(&o);
+    o.compress = 1;
+    struct el_write_result r;
+    assert_int_equal(el_flash_write(f->l, 0x10000, d, n, &o, &r), EL_OK);
+    assert_true(r.verified);
+    assert_true(r.compressed);
+    assert_memory_equal(f->dev.flash + 0x10000, d, n);
+    size_t len;
+    const uint8_t *p = mock_port_tx_frame(f->m, mock_port_tx_find_op(f->m, 0x10, 0), &len);
+    uint32_t blocks = le32(p + 12);
+    assert_int_equal(mock_port_tx_count_op(f->m, 0x11), blocks);
+    assert_true(blocks * le32(p + 16) >= r.wire_len);
+    size_t sent = 0, prev = 0x4000;
+    for (uint32_t s = 0; s < blocks; s++) {
+        p = mock_port_tx_frame(f->m, mock_port_tx_find_op(f->m, 0x11, s), &len);
+        size_t bl = le32(p + 8);
+        size_t left = r.wire_len - sent;
+        assert_int_equal(le32(p + 12), s);
+        assert_true(bl <= prev); /* never grows again */
+        if (left > 0x14000)
+            assert_int_equal(bl, 0x4000);
+        else if (left > 1024)
+            assert_true(bl <= left / 4 || bl == 1024);
+        sent += bl;
+        prev = bl;
+    }
+    assert_int_equal(sent, r.wire_len);
+    assert_true(prev <= 1024);
+    assert_int_equal(f->last_block, f->last_blocks);
+    free(d);
+    rm(f);
+}
+
 static void t_md5_mismatch(void **state)
 {
     (void)state;
@@ -351,6 +394,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_rom_compressed_unaligned),
         cmocka_unit_test(t_stub_blocks),
+        cmocka_unit_test(t_stub_taper),
         cmocka_unit_test(t_md5_mismatch),
         cmocka_unit_test(t_block_retry),
         cmocka_unit_test(t_skip_and_diff),
