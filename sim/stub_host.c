@@ -216,6 +216,9 @@ static int hal_security_info(void *ctx, uint8_t *out, uint32_t cap)
 }
 
 /* Is the code at entry espload's stub (its identification right before the entry)? */
+#define LEGACY_ESP32_TEXT     0x400BE000u
+#define LEGACY_ESP32_TEXT_END 0x400C0000u
+
 static bool is_espload_stub(const struct elsim *d, uint32_t entry)
 {
     if (entry < sizeof(stub_id))
@@ -265,8 +268,12 @@ int eli_stub_start(struct elsim *d, uint64_t t)
         return -1;
     }
     d->stub_legacy = !is_espload_stub(d, d->mem_entry);
+    /* code that is not ours: esptool's legacy ESP32 stub loads its text at 0x400BE000
+     * (esptool stub set 1); anything else is taken for esp-flasher-stub, the stub of
+     * esptool 5.3+ and esptool-js 0.7 (its ESP32 text at 0x400A8000) */
+    bool legacy_addr = d->mem_entry >= LEGACY_ESP32_TEXT && d->mem_entry < LEGACY_ESP32_TEXT_END;
     if (d->stub_legacy)
-        stub_core_set_policy(d->stub, STUB_POLICY_ESPTOOL);
+        stub_core_set_policy(d->stub, legacy_addr ? STUB_POLICY_ESPTOOL : STUB_POLICY_ESP_FLASHER);
     d->stub_cpu_pending = 0;
     d->attached = true; /* the stub attaches the flash from the eFuse config at start */
     d->state = ELSIM_ST_STUB;
@@ -274,7 +281,8 @@ int eli_stub_start(struct elsim *d, uint64_t t)
     d->cpu = t;
     eli_tr_note(d, "stub running", t);
     if (d->stub_legacy)
-        eli_tr_note(d, "stub model: esptool legacy", t);
+        eli_tr_note(d, legacy_addr ? "stub model: esptool legacy" : "stub model: esp-flasher-stub",
+                    t);
     stub_core_greet(d->stub);
     return 0;
 }

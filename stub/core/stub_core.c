@@ -258,6 +258,20 @@ static uint8_t legacy_erase_next(struct stub_core *c, int wait)
     if (async && !wait && c->hal.flash_busy(c->hal.ctx))
         return ST_OK;
     uint32_t addr = c->fw_erase_next;
+    if (c->policy == STUB_POLICY_ESP_FLASHER && !c->fw_dirty_seen) {
+        /* esp-flasher-stub: a sector that reads blank is skipped, until the first one that
+         * does not; from then on everything is erased without reading */
+        if (async)
+            flash_wait_idle(c);
+        int r = sector_blank(c, addr);
+        if (r < 0)
+            return ST_FAILED_SPI_OP;
+        if (r == 1) {
+            c->fw_erase_next = addr + STUB_SECTOR;
+            return ST_OK;
+        }
+        c->fw_dirty_seen = 1;
+    }
     int block = (addr & (STUB_BLOCK64 - 1)) == 0 && c->fw_erase_end - addr >= STUB_BLOCK64 &&
                 c->hal.flash_erase_block;
     if (erase_unit(c, addr, block, async) != 0)
@@ -302,7 +316,7 @@ static int flash_busy(struct stub_core *c)
 static uint8_t write_bytes(struct stub_core *c, const uint8_t *data, uint32_t len)
 {
     uint32_t addr = c->fw_next, end = addr + len;
-    int legacy = c->policy == STUB_POLICY_ESPTOOL;
+    int legacy = c->policy != STUB_POLICY_ESPLOAD;
     if (legacy) {
         /* like esptool's stub: up to and including the sector the write ends in */
         while (c->fw_erase_next < c->fw_erase_end &&
@@ -373,7 +387,7 @@ static void fw_deflate_data(struct stub_core *c, const uint8_t *data, uint32_t l
     }
     c->fw_compressed_remaining =
         len > c->fw_compressed_remaining ? 0 : c->fw_compressed_remaining - len;
-    int legacy = c->policy == STUB_POLICY_ESPTOOL;
+    int legacy = c->policy != STUB_POLICY_ESPLOAD;
     int erase_due = legacy;
     for (;;) {
         uint32_t used = 0, start = 0;
@@ -440,6 +454,7 @@ static uint8_t fw_begin(struct stub_core *c, const uint8_t *d, uint32_t dlen, in
     c->fw_erase_end =
         total == 0 ? c->fw_erase_next : (offset + total + STUB_SECTOR - 1) & ~(STUB_SECTOR - 1);
     c->fw_erase_mask = 0;
+    c->fw_dirty_seen = 0;
     c->fw_compressed_remaining = blocks * block_size;
     c->fw_win_flushed = 0;
     if (deflate) {
@@ -811,7 +826,7 @@ static void handle_request(struct stub_core *c, uint8_t op, const uint8_t *d, ui
             break;
         }
         uint32_t addr = get_le32(d), size = get_le32(d + 4);
-        if (c->policy == STUB_POLICY_ESPTOOL) {
+        if (c->policy != STUB_POLICY_ESPLOAD) {
             st = legacy_erase_region(c, addr, size);
             break;
         }
@@ -838,7 +853,7 @@ static void handle_request(struct stub_core *c, uint8_t op, const uint8_t *d, ui
             break;
         }
         reply(c, op, 0, 0, 0, ST_OK, 0);
-        if (c->policy == STUB_POLICY_ESPTOOL && packet > STUB_LEGACY_READ_PKT_MAX)
+        if (c->policy != STUB_POLICY_ESPLOAD && packet > STUB_LEGACY_READ_PKT_MAX)
             return; /* esptool's stub: larger than its buffer, nothing is sent */
         c->rd_active = 1;
         c->rd_addr = addr;

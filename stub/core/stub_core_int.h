@@ -59,6 +59,7 @@ struct stub_core {
     uint32_t fw_next;                     /* next flash address to write */
     uint32_t fw_remaining;                /* uncompressed bytes still expected */
     uint32_t fw_erase_next, fw_erase_end; /* sectors [erase_next, erase_end) not yet prepared */
+    uint8_t fw_dirty_seen;                /* esp-flasher-stub policy: a non-blank sector was met */
     uint32_t fw_erase_mask; /* dirty sectors of the 64 KiB block at fw_erase_next still to
                                erase one by one (too few for a block erase); 0 = none */
     uint32_t fw_compressed_remaining;

@@ -78,9 +78,11 @@ int stub_core_idle(struct stub_core *core);
 
 /* Write/erase policies. STUB_POLICY_ESPLOAD (the default): blank sectors are not erased,
  * all-0xFF pages are not programmed, erase-ahead in stub_core_idle. STUB_POLICY_ESPTOOL:
- * behaves like esptool's legacy flasher stub, for the virtual device running a stub it did
- * not build (see docs/SIMULATOR.md). */
-enum stub_policy { STUB_POLICY_ESPLOAD = 0, STUB_POLICY_ESPTOOL = 1 };
+ * behaves like esptool's legacy flasher stub; STUB_POLICY_ESP_FLASHER: like Espressif's
+ * esp-flasher-stub (1.1 and later: the legacy erase and write pattern, but sectors read as
+ * blank are not erased until the first one that is not). Both for the virtual device
+ * running a stub it did not build (see docs/SIMULATOR.md). */
+enum stub_policy { STUB_POLICY_ESPLOAD = 0, STUB_POLICY_ESPTOOL = 1, STUB_POLICY_ESP_FLASHER = 2 };
 void stub_core_set_policy(struct stub_core *core, enum stub_policy policy);
 
 #endif

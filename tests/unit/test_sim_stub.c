@@ -297,6 +297,44 @@ static void test_sim_stub__stub_model(void **state)
     }
 }
 
+/* Other foreign code (esp-flasher-stub, loaded at 0x400A8000 by esptool-js 0.7 and esptool
+ * 5.3+): blank sectors are skipped until the first one that is not blank, from which on
+ * every sector is erased; all data, 0xFF pages included, is programmed. */
+static void test_sim_stub__esp_flasher_model(void **state)
+{
+    (void)state;
+    struct elsim *d = start_stub_as("esp32", 0x400A8000, 0x3FFCB000, false);
+    static uint8_t blk[0x3000];
+    memset(blk, 0xFF, sizeof(blk));
+    memset(blk + 0x1000, 0x42, 0x100);
+    struct elsim_stats s;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) /* dirty the region's second sector only */
+            memset(blk + 0x1100, 0x17, 0x10);
+        st_cmd_words(d, EL_OP_FLASH_BEGIN, 4, (uint32_t)sizeof(blk), 1, 0x4000, 0x30000);
+        assert_int_equal(stub_status(d, EL_OP_FLASH_BEGIN, NULL, NULL, NULL), 0);
+        st_data(d, EL_OP_FLASH_DATA, blk, sizeof(blk), 0);
+        assert_int_equal(stub_status(d, EL_OP_FLASH_DATA, NULL, NULL, NULL), 0);
+        st_cmd_words(d, EL_OP_FLASH_END, 1, 1);
+        assert_int_equal(stub_status(d, EL_OP_FLASH_END, NULL, NULL, NULL), 0);
+        elsim_get_stats(d, &s);
+        size_t sz;
+        const uint8_t *fl = elsim_flash(d, &sz);
+        assert_memory_equal(fl + 0x30000, blk, sizeof(blk));
+        if (pass == 0) {
+            /* blank flash: nothing erased, everything programmed */
+            assert_int_equal(s.flash_bytes_erased, 0);
+            assert_int_equal(s.flash_bytes_written, sizeof(blk));
+        } else {
+            /* the first sector reads blank and is skipped; the second is not: it and the
+             * third (blank) are erased */
+            assert_int_equal(s.flash_bytes_erased, 0x2000);
+            assert_int_equal(s.flash_bytes_written, 2 * sizeof(blk));
+        }
+    }
+    elsim_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_sim_stub__reboot_back_to_rom),
         cmocka_unit_test(test_sim_stub__pipelined_blocks_with_timing),
         cmocka_unit_test(test_sim_stub__stub_model),
+        cmocka_unit_test(test_sim_stub__esp_flasher_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
