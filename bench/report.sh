@@ -131,9 +131,10 @@ bench/sidebyside.mjs through tests/conformance/netport.mjs (\`main("default_rese
 conformance test does, \`changeBaud\` above 115200, MD5 checked by the ROM's digits).
 Every run's result is checked: the flash file must hold the image, or the read-back
 must equal the flash. The device runs the stub each client uploads as a model: espload's
-own stub core, and for esptool-js's stub (esptool's legacy flasher stub) a model of that
-stub's erase and write policy taken from its source: every sector it writes is erased,
-blank or not, one erase started per inflate step (docs/SIMULATOR.md).
+own stub core, and for esptool-js's stub (esp-flasher-stub 1.2.2) a model of that stub's
+erase and write policy taken from its source: sectors that read blank are not erased until
+the first one that does not, from which on every sector is erased; one erase is started
+per inflate step; all data is programmed (docs/SIMULATOR.md).
 
 * *op s*: from the device's last reply before the operation's first request (so the
   host's compression counts) to the operation's last reply (the final MD5), device time
@@ -155,8 +156,9 @@ blank or not, one erase started per inflate step (docs/SIMULATOR.md).
 * Runs: write after erase_flash (blank flash) at each rate, stub; reflash of the
   identical image and read of 1 MB at 921600 and 2000000, stub; one-sector reflash at
   921600 (espload only: esptool-js rewrites everything, as in its identical reflash);
+  write over old contents (a different build of similar code at 0x1000) at 921600;
   ROM path at 115200 and 921600. Not run (runtime): the 4 MB image, writes over old
-  contents, ROM at 460800/2000000.
+  contents at other rates, ROM at 460800/2000000.
 
 | operation | path | baud | espload op s | esptool-js op s | js op s | op ratio | espload session s | esptool-js session s | session ratio | espload setup s | esptool-js setup s | espload bytes (op) | esptool-js bytes (op) |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|---|

@@ -176,6 +176,9 @@ if [ "${BENCH_SIDE:-on}" != off ]; then
         for c in espload esptool-js; do side $c read stub "$b"; done
     done
     side espload reflash stub 921600 --image "$WORK/app1.bin" --on-flash "$WORK/app.bin" --label reflash-1-sector
+    for c in espload esptool-js; do
+        side $c reflash stub 921600 --on-flash "$WORK/old.bin" --label write-over-old
+    done
     for b in $SIDE_ROM_BAUDS; do
         for c in espload esptool-js; do side $c write rom "$b"; done
     done
