@@ -135,12 +135,14 @@ struct late_boot {
 /* True once the chip has been seen booting from flash after the reset (a watchdog reset
  * that latched the strapping pins again, as on revision-0 ESP32s): it has left the ROM
  * loader, so further SYNC tries of this attempt cannot succeed. */
-static bool booted_from_flash(struct el_loader *l, struct late_boot *lb)
+static bool booted_from_flash(struct el_loader *l, struct late_boot *lb, bool noisy)
 {
     size_t k = l->junk_len < sizeof(lb->b) - lb->n ? l->junk_len : sizeof(lb->b) - lb->n;
     memcpy(lb->b + lb->n, l->junk, k);
     lb->n += k;
-    lb->n += eli_read_raw(l, lb->b + lb->n, sizeof(lb->b) - lb->n, 0);
+    /* text ended the last SYNC wait: take the rest of it (it may trickle in over a network
+     * port) before the next try flushes the input */
+    lb->n += eli_read_raw(l, lb->b + lb->n, sizeof(lb->b) - lb->n, noisy ? BANNER_IDLE_MS : 0);
     static const char rst[] = "rst:0x", fb[] = "FLASH_BOOT";
     for (size_t i = 0; i + sizeof(rst) - 1 <= lb->n; i++) {
         if (memcmp(lb->b + i, rst, sizeof(rst) - 1) != 0)
@@ -200,8 +202,9 @@ static int connect_attempt(struct el_loader *l, enum el_before before, int attem
     int last = EL_E_TIMEOUT;
     unsigned tries = l->copts.sync_tries ? l->copts.sync_tries : 5;
     struct late_boot *lb = before != EL_BEFORE_NO_RESET ? calloc(1, sizeof(*lb)) : NULL;
+    bool noisy = false;
     for (unsigned i = 0; i < tries; i++) {
-        if (lb && i > 0 && booted_from_flash(l, lb)) {
+        if (lb && i > 0 && booted_from_flash(l, lb, noisy)) {
             any_data = true;
             break;
         }
@@ -211,7 +214,8 @@ static int connect_attempt(struct el_loader *l, enum el_before before, int attem
             free(lb);
             return rc;
         }
-        if (strstr(l->errmsg, "noise") || strstr(l->errmsg, "content"))
+        noisy = strstr(l->errmsg, "noise") || strstr(l->errmsg, "content");
+        if (noisy)
             any_data = true;
         last = rc;
         eli_event(l, EL_EV_CONNECT_DOT, attempt, i + 1, 0, NULL);
