@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define READ_PACKET    0x1000u
-#define READ_IN_FLIGHT (4u * READ_PACKET) /* bytes unacknowledged: 4 packets cover the round trip  \
-                                           */
+/* 4 KiB packets; 16 KiB unacknowledged (4 packets in flight) cover the round trip */
+#define READ_PACKET         0x1000u
+#define READ_IN_FLIGHT      0x4000u
 #define READ_PKT_TIMEOUT_MS 3000u
 #define WIP_POLL_MS         100u
 
