@@ -16,6 +16,8 @@
 
 #define BANNER_CAP        2048
 #define BANNER_IDLE_MS    20u
+#define HUNG_WAIT_MS      600u /* for the watchdog reset of a chip that hung after EN */
+#define HUNG_SLICE_MS     10u
 #define ESP32_RTCCALICFG1 0x3FF5F06Cu
 
 void el_connect_opts_init(struct el_connect_opts *o)
@@ -172,21 +174,51 @@ static bool booted_from_flash(struct el_loader *l, struct late_boot *lb, bool no
     return false;
 }
 
+/* True when the banner ends with a download-mode boot line that "waiting for download" did
+ * not follow: the chip stopped right after printing it. A revision-0 ESP32 does that after
+ * an EN reset until a spurious watchdog reset (esptool#136); the watchdog then latches IO0,
+ * which a short reset has already released, so the chip boots from flash. */
+static bool hung_after_reset(const uint8_t *b, size_t n)
+{
+    static const char rst[] = "rst:0x", dl[] = "DOWNLOAD";
+    size_t last = n;
+    for (size_t i = 0; i + sizeof(rst) - 1 <= n; i++)
+        if (memcmp(b + i, rst, sizeof(rst) - 1) == 0)
+            last = i;
+    if (last == n)
+        return false;
+    size_t e = last;
+    while (e < n && b[e] != '\n')
+        e++;
+    if (e == n)
+        return false; /* the line is not complete */
+    for (size_t k = e; k < n; k++)
+        if (b[k] != '\r' && b[k] != '\n' && b[k] != ' ')
+            return false; /* more text came after it */
+    for (size_t j = last; j + sizeof(dl) - 1 <= e; j++)
+        if (memcmp(b + j, dl, sizeof(dl) - 1) == 0)
+            return true;
+    return false;
+}
+
 static int connect_attempt(struct el_loader *l, enum el_before before, int attempt,
                            const struct el_reset_step *steps, size_t n_steps, const char *strategy,
-                           bool *stub_detected)
+                           bool watch, bool *stub_detected)
 {
     l->boot_mode = -1;
     l->banner_download = false;
-    bool any_data = false;
+    bool any_data = false, hung = false;
     if (before != EL_BEFORE_NO_RESET) {
         eli_flush_input(l);
         eli_event(l, EL_EV_CONNECT_ATTEMPT, attempt, 0, 0, strategy);
-        int rc = el_reset_run(l->port, steps, n_steps);
+        uint8_t banner[BANNER_CAP];
+        size_t n = 0;
+        int rc = watch ? eli_reset_run_watch(l, steps, n_steps, banner, sizeof(banner), &n)
+                       : el_reset_run(l->port, steps, n_steps);
         if (rc != EL_OK && rc != EL_E_UNSUPPORTED)
             return eli_fail(l, rc, "reset failed: %s", el_port_errmsg(l->port));
-        uint8_t banner[BANNER_CAP];
-        size_t n = eli_read_raw(l, banner, sizeof(banner), BANNER_IDLE_MS);
+        if (n < sizeof(banner))
+            n += eli_read_raw(l, banner + n, sizeof(banner) - n, BANNER_IDLE_MS);
         if (n) {
             any_data = true;
             int mode;
@@ -197,10 +229,19 @@ static int connect_attempt(struct el_loader *l, enum el_before before, int attem
             char text[BANNER_CAP + 1];
             printable(text, sizeof(text), banner, n);
             eli_event(l, EL_EV_BOOT_BANNER, mode, dl, 0, text);
+            hung = !dl && hung_after_reset(banner, n);
         }
     }
     int last = EL_E_TIMEOUT;
     unsigned tries = l->copts.sync_tries ? l->copts.sync_tries : 5;
+    if (hung) {
+        /* one SYNC try (in case the text was incomplete), then wait for the chip's own
+         * watchdog reset rather than SYNC tries it cannot answer */
+        eli_event(l, EL_EV_DEBUG, 0, 0, 0,
+                  "the chip stopped after its download-mode boot line: one SYNC try, then "
+                  "waiting for its watchdog reset");
+        tries = 1;
+    }
     struct late_boot *lb = before != EL_BEFORE_NO_RESET ? calloc(1, sizeof(*lb)) : NULL;
     bool noisy = false;
     for (unsigned i = 0; i < tries; i++) {
@@ -219,9 +260,28 @@ static int connect_attempt(struct el_loader *l, enum el_before before, int attem
             any_data = true;
         last = rc;
         eli_event(l, EL_EV_CONNECT_DOT, attempt, i + 1, 0, NULL);
-        el_port_sleep_ms(l->port, 50);
+        if (i + 1 < tries) /* the next attempt resets anyway */
+            el_port_sleep_ms(l->port, 50);
+    }
+    bool flash_boot = false;
+    for (unsigned waited = 0; hung && lb && waited < HUNG_WAIT_MS; waited += HUNG_SLICE_MS) {
+        if (booted_from_flash(l, lb, false)) {
+            flash_boot = any_data = true;
+            break;
+        }
+        el_port_sleep_ms(l->port, HUNG_SLICE_MS);
     }
     free(lb);
+    if (hung && !flash_boot && l->boot_mode >= 0) {
+        eli_fail(l, EL_E_CONNECT,
+                 "The chip stopped after its boot line (boot:0x%x, download mode) and did not "
+                 "answer SYNC.",
+                 (unsigned)l->boot_mode);
+        eli_hint(l, "a revision-0 ESP32 hangs after a short EN reset until its watchdog fires: "
+                    "the longer reset of the next attempt holds GPIO0 low past it (a 1-10 uF "
+                    "capacitor from EN to GND also helps)");
+        return EL_E_CONNECT;
+    }
     if (l->boot_mode >= 0) {
         if (l->banner_download) {
             eli_fail(l, EL_E_CONNECT,
@@ -406,6 +466,7 @@ int el_loader_connect(struct el_loader *l, const struct el_connect_opts *o)
     struct el_reset_step seqs[4][EL_RESET_MAX_STEPS];
     size_t seq_n[4] = {0};
     char names[4][40];
+    bool watch[4] = {false, false, false, false}; /* the strategy's IO0 hold may end early */
     size_t n_strat = 0;
     if (before == EL_BEFORE_DEFAULT_RESET || before == EL_BEFORE_USB_RESET) {
         if (!el_port_has_lines(l->port)) {
@@ -437,6 +498,7 @@ int el_loader_connect(struct el_loader *l, const struct el_connect_opts *o)
                     st[i].delay_ms = o->reset_delay_ms; /* 0 included (esptool's reset_delay) */
                 el_reset_steps(&st[i], seqs[i], EL_RESET_MAX_STEPS, &seq_n[i]);
                 el_reset_name(&st[i], names[i], sizeof(names[i]));
+                watch[i] = st[i].kind == EL_RESET_CLASSIC || st[i].kind == EL_RESET_UNIX_TIGHT;
             }
         }
     }
@@ -447,7 +509,7 @@ int el_loader_connect(struct el_loader *l, const struct el_connect_opts *o)
     for (int attempt = 0; o->attempts <= 0 || attempt < o->attempts; attempt++) {
         size_t k = n_strat ? (size_t)attempt % n_strat : 0;
         rc = connect_attempt(l, before, attempt + 1, seqs[k], seq_n[k], n_strat ? names[k] : "",
-                             &stub_detected);
+                             watch[k], &stub_detected);
         if (rc == EL_OK || rc == EL_E_IO || rc == EL_E_ARG)
             break;
     }

@@ -116,6 +116,15 @@ unsigned eli_timeout_per_mb(const struct el_loader *l, unsigned ms_per_mb, uint6
 int eli_sync(struct el_loader *l, bool *stub_detected);
 int eli_reconnect(struct el_loader *l);
 
+/* reset (reset.c) */
+/* True when the text holds a boot line ("boot:0x..") followed by "waiting for download". */
+bool eli_banner_waiting(const uint8_t *b, size_t n);
+/* el_reset_run for a connect attempt: a wait while the chip is out of reset with IO0 held
+ * low (DTR set, RTS clear) reads the boot text into buf and ends once that text shows the
+ * chip waiting for download (the strapping pins are latched then). *got: bytes read. */
+int eli_reset_run_watch(struct el_loader *l, const struct el_reset_step *steps, size_t n,
+                        uint8_t *buf, size_t cap, size_t *got);
+
 /* stub (stub.c) */
 int eli_mem_upload(struct el_loader *l, uint32_t addr, const uint8_t *data, size_t len,
                    enum el_progress_op op);

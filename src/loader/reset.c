@@ -214,6 +214,76 @@ int el_reset_run(struct el_port *p, const struct el_reset_step *steps, size_t n)
     return EL_OK;
 }
 
+/* Finds pat in b[0..n) at or after from; returns its offset or n. */
+static size_t find(const uint8_t *b, size_t n, size_t from, const char *pat)
+{
+    size_t m = strlen(pat);
+    for (size_t i = from; i + m <= n; i++)
+        if (memcmp(b + i, pat, m) == 0)
+            return i;
+    return n;
+}
+
+bool eli_banner_waiting(const uint8_t *b, size_t n)
+{
+    size_t i = find(b, n, 0, "boot:0x");
+    return i < n && find(b, n, i, "waiting for download") < n;
+}
+
+#define WATCH_SLICE_MS 10u
+
+int eli_reset_run_watch(struct el_loader *l, const struct el_reset_step *steps, size_t n,
+                        uint8_t *buf, size_t cap, size_t *got)
+{
+    *got = 0;
+    if (!l || (n && !steps) || !buf)
+        return EL_E_ARG;
+    struct el_port *p = l->port;
+    bool dtr = false, rts = false, dtr_known = false, rts_known = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct el_reset_step *st = &steps[i];
+        if (st->op != EL_RST_WAIT) {
+            int rc = el_reset_run(p, st, 1);
+            if (rc != EL_OK)
+                return rc;
+            if (st->op == EL_RST_RTS || st->op == EL_RST_BOTH) {
+                rts = st->rts;
+                rts_known = true;
+            }
+            if (st->op == EL_RST_DTR || st->op == EL_RST_BOTH) {
+                dtr = st->dtr;
+                dtr_known = true;
+            }
+            /* Windows: the RTS step re-writes DTR with its last value (el_reset_run does
+             * that only within one call) */
+            if (st->op == EL_RST_RTS && dtr_known) {
+                rc = el_port_set_lines(p, dtr, -1);
+                if (rc != EL_OK)
+                    return rc;
+            }
+            continue;
+        }
+        /* out of reset (EN released) with IO0 held low: the hold only has to last until
+         * the chip has latched its strapping pins, which "waiting for download" proves */
+        bool watch = dtr_known && rts_known && dtr && !rts;
+        if (!watch) {
+            el_port_sleep_ms(p, st->wait_ms);
+            continue;
+        }
+        for (unsigned waited = 0; waited < st->wait_ms;) {
+            unsigned slice =
+                st->wait_ms - waited < WATCH_SLICE_MS ? st->wait_ms - waited : WATCH_SLICE_MS;
+            el_port_sleep_ms(p, slice);
+            waited += slice;
+            if (*got < cap)
+                *got += eli_read_raw(l, buf + *got, cap - *got, 0);
+            if (eli_banner_waiting(buf, *got))
+                break;
+        }
+    }
+    return EL_OK;
+}
+
 static void add(struct el_reset_step *s, size_t cap, size_t *n, enum el_reset_op op, bool dtr,
                 bool rts, unsigned ms)
 {

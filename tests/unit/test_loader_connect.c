@@ -42,6 +42,37 @@ static size_t count(const struct evlog *e, int id)
     return n;
 }
 
+/* The line log with consecutive waits summed ("W10 W10 W30" -> "W50"): a hold that watches
+ * the boot text sleeps in slices. */
+static const char *lines(struct mock_port *m)
+{
+    static char out[8192];
+    const char *in = mock_port_lines_log(m);
+    size_t o = 0;
+    unsigned acc = 0;
+    bool have = false;
+    while (*in) {
+        const char *sp = strchr(in, ' ');
+        size_t len = sp ? (size_t)(sp - in) : strlen(in);
+        if (in[0] == 'W') {
+            acc += (unsigned)strtoul(in + 1, NULL, 10);
+            have = true;
+        } else {
+            if (have)
+                o += (size_t)snprintf(out + o, sizeof(out) - o, "%sW%u", o ? " " : "", acc);
+            have = false;
+            acc = 0;
+            o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%.*s", o ? " " : "", (int)len, in);
+        }
+        in += len;
+        while (*in == ' ')
+            in++;
+    }
+    if (have)
+        snprintf(out + o, sizeof(out) - o, "%sW%u", o ? " " : "", acc);
+    return out;
+}
+
 static void t_connect_rom_auto_fallback(void **state)
 {
     (void)state;
@@ -50,11 +81,10 @@ static void t_connect_rom_auto_fallback(void **state)
     mock_dev_init(&dev, 4096);
     dev.secinfo = 0; /* ROM: 0x14 answered with repeated "invalid message" of another op */
     mock_dev_attach(m, &dev);
-    mock_port_queue_on_reset(m,
-                             "ets Jun  8 2016 00:22:57\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x3 "
-                             "(DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))\r\nwaiting for "
-                             "download\r\n",
-                             121);
+    static const char banner[] = "ets Jun  8 2016 00:22:57\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x3 "
+                                 "(DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))\r\nwaiting for "
+                                 "download\r\n";
+    mock_port_queue_on_reset(m, banner, sizeof(banner) - 1);
     struct el_loader *l;
     assert_int_equal(el_loader_new(&l, mock_port_port(m)), EL_OK);
     struct evlog ev = {0};
@@ -80,9 +110,10 @@ static void t_connect_rom_auto_fallback(void **state)
     struct el_security_info si;
     assert_int_equal(el_loader_security_info(l, &si), EL_E_UNSUPPORTED);
     assert_int_equal(mock_port_tx_count_op(m, 0x14), 1);
-    /* the first strategy on POSIX is UnixTightReset(0.05): both lines at once */
-    static const char seq[] = "U0,0 U1,1 U0,1 W100 U1,0 W50 U0,0 D0";
-    assert_memory_equal(mock_port_lines_log(m), seq, sizeof(seq) - 1);
+    /* the first strategy on POSIX is UnixTightReset(0.05): both lines at once; the IO0 hold
+     * ends early once the chip says it waits for download (strapping pins latched) */
+    static const char seq[] = "U0,0 U1,1 U0,1 W100 U1,0 W10 U0,0 D0";
+    assert_memory_equal(lines(m), seq, sizeof(seq) - 1);
     /* the loader keeps working after the drained error replies */
     uint32_t v;
     assert_int_equal(el_loader_read_reg(l, 0x40001000, &v), EL_OK);
@@ -170,7 +201,7 @@ static void t_wrong_boot_mode(void **state)
     assert_int_equal(count(&ev, EL_EV_CONNECT_FAILED), 1);
     assert_int_equal(mock_port_tx_count_op(m, 0x08), 10);
     /* second attempt uses UnixTightReset(0.55) */
-    assert_non_null(strstr(mock_port_lines_log(m), "W550"));
+    assert_non_null(strstr(lines(m), "U1,0 W550 U0,0"));
     el_loader_free(l);
     mock_port_free(m);
 }
@@ -209,7 +240,7 @@ static void t_silence(void **state)
     assert_non_null(strstr(el_loader_errhint(l), "cable"));
     assert_int_equal(el_loader_boot_mode(l), -1);
     /* rotation: UnixTight 0.05, UnixTight 0.55, Classic 0.05 */
-    assert_non_null(strstr(mock_port_lines_log(m), "D0 R1 D0 W100 D1 R0 D1 W50 D0"));
+    assert_non_null(strstr(lines(m), "D0 R1 D0 W100 D1 R0 D1 W50 D0"));
     el_loader_free(l);
     mock_port_free(m);
 }
@@ -520,6 +551,80 @@ static void t_rev_later_chips(void **state)
     assert_int_equal(min, 1);
 }
 
+/* A download-mode boot line and then silence (a revision-0 ESP32 after an EN reset): one
+ * SYNC try, a bounded wait for the watchdog reset, then the attempt ends with its own
+ * message. */
+static void t_hung_after_reset(void **state)
+{
+    (void)state;
+    struct mock_port *m = mock_port_new(); /* nothing answers SYNC */
+    static const char banner[] = "ets Jun  8 2016 00:22:57\r\n\r\nrst:0x1 (POWERON_RESET),"
+                                 "boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))\r\n";
+    mock_port_queue_on_reset(m, banner, sizeof(banner) - 1);
+    struct el_loader *l;
+    assert_int_equal(el_loader_new(&l, mock_port_port(m)), EL_OK);
+    struct evlog ev = {0};
+    el_loader_set_event_cb(l, on_event, &ev);
+    struct el_connect_opts o;
+    el_connect_opts_init(&o);
+    o.attempts = 2;
+    uint64_t t0 = mock_port_clock_ms(m);
+    assert_int_equal(el_loader_connect(l, &o), EL_E_CONNECT);
+    assert_int_equal(mock_port_tx_count_op(m, 0x08), 2); /* one SYNC per attempt */
+    assert_int_equal(count(&ev, EL_EV_CONNECT_DOT), 2);
+    assert_non_null(strstr(el_loader_errmsg(l), "stopped after its boot line"));
+    assert_non_null(strstr(el_loader_errhint(l), "revision-0"));
+    /* no "waiting for download": the IO0 holds last their full time */
+    assert_non_null(strstr(lines(m), "U1,0 W50 U0,0"));
+    assert_non_null(strstr(lines(m), "U1,0 W550 U0,0"));
+    /* bounded: two resets, two SYNC timeouts and two watchdog waits */
+    assert_true(mock_port_clock_ms(m) - t0 < 2 * (100 + 550 + 100 + 100 + 600 + 100));
+    el_loader_free(l);
+    mock_port_free(m);
+}
+
+/* The same banner from a chip that does answer: the one SYNC try connects. */
+static void t_hung_banner_but_answers(void **state)
+{
+    (void)state;
+    struct mock_port *m = mock_port_new();
+    struct mock_dev dev;
+    mock_dev_init(&dev, 4096);
+    mock_dev_attach(m, &dev);
+    static const char banner[] = "rst:0x1 (POWERON_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/"
+                                 "SDIO_REI_REO_V2))\r\n";
+    mock_port_queue_on_reset(m, banner, sizeof(banner) - 1);
+    struct el_loader *l;
+    assert_int_equal(el_loader_new(&l, mock_port_port(m)), EL_OK);
+    struct el_connect_opts o;
+    el_connect_opts_init(&o);
+    o.attempts = 1;
+    assert_int_equal(el_loader_connect(l, &o), EL_OK);
+    assert_int_equal(mock_port_tx_count_op(m, 0x08), 1);
+    el_loader_free(l);
+    mock_port_free(m);
+    mock_dev_release(&dev);
+}
+
+/* Text after the boot line (not "waiting for download"): no hang assumed, all SYNC tries. */
+static void t_boot_line_then_text_not_hung(void **state)
+{
+    (void)state;
+    struct mock_port *m = mock_port_new();
+    static const char banner[] = "rst:0x1 (POWERON_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/"
+                                 "SDIO_REI_REO_V2))\r\nsomething else\r\n";
+    mock_port_queue_on_reset(m, banner, sizeof(banner) - 1);
+    struct el_loader *l;
+    assert_int_equal(el_loader_new(&l, mock_port_port(m)), EL_OK);
+    struct el_connect_opts o;
+    el_connect_opts_init(&o);
+    o.attempts = 1;
+    assert_int_equal(el_loader_connect(l, &o), EL_E_CONNECT);
+    assert_int_equal(mock_port_tx_count_op(m, 0x08), o.sync_tries);
+    el_loader_free(l);
+    mock_port_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -529,6 +634,9 @@ int main(void)
         cmocka_unit_test(t_wrong_boot_mode),
         cmocka_unit_test(t_download_mode_no_sync),
         cmocka_unit_test(t_silence),
+        cmocka_unit_test(t_hung_after_reset),
+        cmocka_unit_test(t_hung_banner_but_answers),
+        cmocka_unit_test(t_boot_line_then_text_not_hung),
         cmocka_unit_test(t_stub_detected_by_sync),
         cmocka_unit_test(t_socket_no_lines),
         cmocka_unit_test(t_panic_in_junk),
