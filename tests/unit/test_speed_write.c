@@ -313,6 +313,62 @@ static void t_speed_compressor_choice(void **state)
     free(d);
 }
 
+/* READ_FLASH requests and ACKs the host sent (trace of TX frames). */
+struct rdlog {
+    uint32_t req_packet, req_inflight;
+    int requests;
+    uint32_t acks[64];
+    size_t n_acks;
+};
+
+static void on_trace_read(void *user, enum el_trace_dir dir, const uint8_t *d, size_t n)
+{
+    struct rdlog *r = user;
+    if (dir != EL_TRACE_TX)
+        return;
+    if (n == 8 + 16 && d[0] == 0x00 && d[1] == 0xD2) {
+        r->requests++;
+        r->req_packet =
+            (uint32_t)d[16] | (uint32_t)d[17] << 8 | (uint32_t)d[18] << 16 | (uint32_t)d[19] << 24;
+        r->req_inflight =
+            (uint32_t)d[20] | (uint32_t)d[21] << 8 | (uint32_t)d[22] << 16 | (uint32_t)d[23] << 24;
+    } else if (n == 4 && r->n_acks < 64) {
+        r->acks[r->n_acks++] =
+            (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+    }
+}
+
+/* The stub's READ_FLASH with several packets in flight: they arrive back to back, each is
+ * acknowledged with the running byte count, the data and its MD5 check out. */
+static void t_speed_read_window(void **state)
+{
+    (void)state;
+    struct sess s;
+    open_sess(&s, "sim://esp32", 0, 0, 0, true);
+    size_t n = 0x9000 + 0x123;
+    uint8_t *d = image(n, 9);
+    write_fast(&s, 0x40000, d, n, false, &(struct el_write_result){0});
+    struct rdlog rl = {0};
+    el_loader_set_trace_cb(s.l, on_trace_read, &rl);
+    uint8_t *b = calloc(1, n);
+    assert_int_equal(el_flash_read(s.l, 0x40000, b, n), EL_OK);
+    assert_memory_equal(b, d, n);
+    assert_int_equal(rl.requests, 1);
+    assert_int_equal(rl.req_packet, 0x1000);
+    /* enough in flight to cover a round trip: at least 4 packets, counted in bytes */
+    assert_true(rl.req_inflight >= 4 * rl.req_packet);
+    assert_true(rl.req_inflight <= 0x10000);
+    assert_int_equal(rl.n_acks, (n + 0xFFF) / 0x1000);
+    for (size_t i = 0; i < rl.n_acks; i++)
+        assert_int_equal(rl.acks[i], i + 1 < rl.n_acks ? (i + 1) * 0x1000 : n);
+    /* the loader keeps working after the read (the digest frame was consumed) */
+    uint8_t md5[16];
+    assert_int_equal(el_flash_md5(s.l, 0x40000, (uint32_t)n, md5), EL_OK);
+    free(b);
+    free(d);
+    close_sess(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +377,7 @@ int main(void)
         cmocka_unit_test(t_speed_blank_sectors_not_written),
         cmocka_unit_test(t_speed_default_baud_and_fallback),
         cmocka_unit_test(t_speed_compressor_choice),
+        cmocka_unit_test(t_speed_read_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
