@@ -287,10 +287,20 @@ static void tw_cmd(struct elsim *d, uint8_t op, const uint8_t *data, size_t len,
     assert_int_equal(f[8], 0);
 }
 
+/* Modelled times of the first data block of a tw_write. */
+struct tw_first {
+    uint64_t begin_reply_us; /* FLASH_DEFL_BEGIN reply read by the host */
+    uint64_t wire_done_us;   /* the block's last byte on the wire */
+    uint64_t ack_us;         /* its ACK read by the host */
+    uint64_t erased_at_ack;  /* flash bytes erased so far when the ACK arrived */
+};
+
 /* A compressed write of img (TW_SIZE bytes) at TW_ADDR as the host does it: the next block
  * is sent when the previous one is ACKed. Returns the modelled time from FLASH_DEFL_BEGIN
- * to the FLASH_DEFL_END reply; *block_us gets the wire time of the first block. */
-static uint64_t tw_write(struct elsim *d, const uint8_t *z, uint32_t zlen, uint64_t *block_us)
+ * to the FLASH_DEFL_END reply; *block_us gets the wire time of the first block, *first
+ * (if not NULL) the times around the first block. */
+static uint64_t tw_write(struct elsim *d, const uint8_t *z, uint32_t zlen, uint64_t *block_us,
+                         struct tw_first *first)
 {
     static uint8_t buf[16 + TW_BLOCK];
     uint8_t w[16];
@@ -301,6 +311,8 @@ static uint64_t tw_write(struct elsim *d, const uint8_t *z, uint32_t zlen, uint6
     el_put_le32(w + 8, TW_BLOCK);
     el_put_le32(w + 12, TW_ADDR);
     tw_cmd(d, EL_OP_FLASH_DEFL_BEGIN, w, 16, 0);
+    if (first)
+        first->begin_reply_us = elsim_now_us(d);
     for (uint32_t i = 0; i < nb; i++) {
         uint32_t n = zlen - i * TW_BLOCK < TW_BLOCK ? zlen - i * TW_BLOCK : TW_BLOCK;
         el_put_le32(buf, n);
@@ -311,18 +323,22 @@ static uint64_t tw_write(struct elsim *d, const uint8_t *z, uint32_t zlen, uint6
         tw_cmd(d, EL_OP_FLASH_DEFL_DATA, buf, 16 + n, el_checksum(buf + 16, n, EL_CHECKSUM_SEED));
         if (i == 0)
             *block_us = elsim_host_write_done_us(d) - ts;
+        if (i == 0 && first) {
+            struct elsim_stats st;
+            elsim_get_stats(d, &st);
+            first->wire_done_us = elsim_host_write_done_us(d);
+            first->ack_us = elsim_now_us(d);
+            first->erased_at_ack = st.flash_bytes_erased;
+        }
     }
     el_put_le32(w, 1);
     tw_cmd(d, EL_OP_FLASH_DEFL_END, w, 4, 0);
     return elsim_now_us(d) - t0;
 }
 
-/* espload's stub erases ahead in the background: over old contents the write takes less
- * than the device's serial work (what the write used to take at least: the first block on
- * the wire, then every erase, program and decompression step one after the other). */
-static void test_sim_timing__stub_erase_ahead(void **state)
+/* A timed ESP32 running espload's stub at TW_BAUD. */
+static struct elsim *tw_stub_device(void)
 {
-    (void)state;
     struct elsim *d = st_new("esp32", "timing", "1", "r0-wdt-ms", "0", NULL);
     st_reset_download(d, 50);
     elsim_advance(d, 100000);
@@ -339,25 +355,40 @@ static void test_sim_timing__stub_erase_ahead(void **state)
     elsim_advance(d, 100000);
     st_drain(d);
     elsim_set_host_baud(d, TW_BAUD);
+    return d;
+}
 
-    /* two images of 4-bit noise (about half compressible), the second over the first */
+/* The next TW_SIZE image of 4-bit noise (about half compressible) into img, compressed
+ * into z (compressBound(TW_SIZE) bytes); returns the compressed length. */
+static uint32_t tw_noise_image(uint32_t *x, uint8_t *img, uint8_t *z)
+{
+    for (uint32_t i = 0; i < TW_SIZE; i++) {
+        *x = *x * 1103515245u + 12345u;
+        img[i] = (uint8_t)((*x >> 16) & 0x0F);
+    }
+    uLongf zl = compressBound(TW_SIZE);
+    assert_int_equal(compress2(z, &zl, img, TW_SIZE, 9), Z_OK);
+    return (uint32_t)zl;
+}
+
+/* espload's stub erases ahead in the background: over old contents the write takes less
+ * than the device's serial work (what the write used to take at least: the first block on
+ * the wire, then every erase, program and decompression step one after the other). */
+static void test_sim_timing__stub_erase_ahead(void **state)
+{
+    (void)state;
+    struct elsim *d = tw_stub_device();
+    /* two images, the second over the first */
     uint8_t *img = malloc(TW_SIZE);
     uLongf cap = compressBound(TW_SIZE);
     uint8_t *z[2] = {malloc(cap), malloc(cap)};
     uint32_t zlen[2];
     uint32_t x = 12345;
-    for (int k = 0; k < 2; k++) {
-        for (uint32_t i = 0; i < TW_SIZE; i++) {
-            x = x * 1103515245u + 12345u;
-            img[i] = (uint8_t)((x >> 16) & 0x0F);
-        }
-        uLongf zl = cap;
-        assert_int_equal(compress2(z[k], &zl, img, TW_SIZE, 9), Z_OK);
-        zlen[k] = (uint32_t)zl;
-    }
+    for (int k = 0; k < 2; k++)
+        zlen[k] = tw_noise_image(&x, img, z[k]);
     uint64_t block_us = 0;
-    uint64_t blank_us = tw_write(d, z[0], zlen[0], &block_us); /* over blank flash */
-    uint64_t old_us = tw_write(d, z[1], zlen[1], &block_us);   /* over the first image */
+    uint64_t blank_us = tw_write(d, z[0], zlen[0], &block_us, NULL); /* over blank flash */
+    uint64_t old_us = tw_write(d, z[1], zlen[1], &block_us, NULL);   /* over the first image */
     size_t sz;
     const uint8_t *fl = elsim_flash(d, &sz);
     assert_memory_equal(fl + TW_ADDR, img, TW_SIZE);
@@ -379,6 +410,45 @@ static void test_sim_timing__stub_erase_ahead(void **state)
     elsim_free(d);
 }
 
+/* A data block that arrives while a background erase runs is ACKed as soon as it is in,
+ * not when the erase ends: over old contents the first 64 KiB block erase starts right
+ * after FLASH_DEFL_BEGIN (erase-ahead while the block is on the wire) and takes longer
+ * than the block's wire time at TW_BAUD. */
+static void test_sim_timing__stub_ack_during_erase(void **state)
+{
+    (void)state;
+    struct elsim *d = tw_stub_device();
+    uint8_t *img = malloc(TW_SIZE);
+    uint8_t *z = malloc(compressBound(TW_SIZE));
+    uint32_t x = 777;
+    uint64_t block_us = 0;
+    uint32_t zlen = tw_noise_image(&x, img, z);
+    tw_write(d, z, zlen, &block_us, NULL); /* old contents */
+    struct elsim_stats st;
+    elsim_get_stats(d, &st);
+    uint64_t erased0 = st.flash_bytes_erased;
+    assert_int_equal(erased0, 0);
+    zlen = tw_noise_image(&x, img, z);
+    struct tw_first first;
+    tw_write(d, z, zlen, &block_us, &first);
+    /* the premise: a block (SLIP-escaped at worst to twice its size, 10 bits a byte) takes
+     * less time on the wire than one block erase */
+    assert_true((uint64_t)2 * (16 + TW_BLOCK + 8) * 10u * 1000000u / TW_BAUD < MODEL_BLOCK64_US);
+    /* an erase was started before the ACK ... */
+    assert_true(first.erased_at_ack >= 0x10000u);
+    /* ... and cannot have ended yet when the ACK was read */
+    assert_true(first.ack_us < first.begin_reply_us + MODEL_BLOCK64_US);
+    /* the ACK follows the block at once (its 10 bytes on the wire, no flash wait) */
+    assert_true(first.ack_us >= first.wire_done_us);
+    assert_true(first.ack_us - first.wire_done_us < 1000u);
+    size_t sz;
+    const uint8_t *fl = elsim_flash(d, &sz);
+    assert_memory_equal(fl + TW_ADDR, img, TW_SIZE);
+    free(z);
+    free(img);
+    elsim_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_sim_timing__flash_erase_takes_time),
         cmocka_unit_test(test_sim_timing__bridge_max_baud),
         cmocka_unit_test(test_sim_timing__stub_erase_ahead),
+        cmocka_unit_test(test_sim_timing__stub_ack_during_erase),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
