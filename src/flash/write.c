@@ -550,17 +550,14 @@ static void mark(bool *need, const uint8_t *buf, size_t total, size_t off, size_
 
 /*
  * Decides which 4 KiB sectors (relative to start) must be written: one device MD5 of the
- * whole region (an identical or erased region is settled by it), then block by block (64 KiB,
- * aligned on the flash, so a block the stub or ROM erases whole is judged whole) with one MD5
- * per sector inside each differing block while that finds unchanged sectors. The first
- * differing block whose sectors all differ (new firmware over old: everything moved) ends
- * the planning: the rest of the region is written without asking, so its contents are not
- * read and hashed a second time. An MD5 equal to that of erased flash marks blank parts:
- * there only sectors holding data are written. Returns EL_OK with *same = true when the
- * whole region already matches.
+ * whole region, then one per 64 KiB flash block (aligned on the flash, so a block the
+ * stub or ROM erases whole is judged whole), then, only when at most half of the blocks
+ * differ (sparse changes), one per sector inside the differing blocks. An MD5 equal to
+ * that of erased flash marks blank parts: there only sectors holding data are written.
+ * Returns EL_OK with *same = true when the whole region already matches.
  */
 static int plan_sectors(struct el_loader *l, uint32_t start, const uint8_t *buf, size_t total,
-                        bool *need, bool *same, uint32_t *queries)
+                        bool *need, size_t n_sec, bool *same, uint32_t *queries)
 {
     uint8_t dev[16];
     *same = false;
@@ -577,37 +574,55 @@ static int plan_sectors(struct el_loader *l, uint32_t start, const uint8_t *buf,
         mark(need, buf, total, 0, total, st);
         return EL_OK;
     }
+    /* 64 KiB blocks, aligned on the flash */
+    size_t n_blk = 0;
     size_t first = EL_FLASH_BLOCK64K - (start % EL_FLASH_BLOCK64K);
-    for (size_t off = 0; off < total;) {
+    enum part_state *bst = calloc(total / EL_FLASH_BLOCK64K + 2, sizeof(*bst));
+    if (!bst)
+        return EL_E_NOMEM;
+    for (size_t off = 0; off < total; n_blk++) {
         size_t bl = off == 0 ? first : EL_FLASH_BLOCK64K;
         if (bl > total - off)
             bl = total - off;
         rc = md5_after(l, start + (uint32_t)off, (uint32_t)bl, 0, dev);
-        if (rc != EL_OK)
+        if (rc != EL_OK) {
+            free(bst);
             return rc;
-        (*queries)++;
-        st = classify(dev, buf + off, bl);
-        if (st != PART_DIFFERENT) {
-            mark(need, buf, total, off, bl, st);
-            off += bl;
-            continue;
         }
-        bool found = false;
-        for (size_t sct = off; sct < off + bl; sct += EL_FLASH_SECTOR) {
-            size_t sl = total - sct < EL_FLASH_SECTOR ? total - sct : EL_FLASH_SECTOR;
-            rc = md5_after(l, start + (uint32_t)sct, (uint32_t)sl, 0, dev);
-            if (rc != EL_OK)
-                return rc;
-            (*queries)++;
-            mark(need, buf, total, sct, sl, classify(dev, buf + sct, sl));
-            found = found || !need[sct / EL_FLASH_SECTOR];
+        (*queries)++;
+        bst[n_blk] = classify(dev, buf + off, bl);
+        off += bl;
+    }
+    /* descend into differing blocks while that finds unchanged sectors: the first block
+     * whose sectors all differ (new firmware over old, everything moved) stops it, so at
+     * most one block's worth of sector queries is spent in vain */
+    bool descend = true;
+    size_t off = 0;
+    for (size_t b = 0; b < n_blk; b++) {
+        size_t bl = off == 0 ? first : EL_FLASH_BLOCK64K;
+        if (bl > total - off)
+            bl = total - off;
+        if (bst[b] != PART_DIFFERENT || !descend) {
+            mark(need, buf, total, off, bl, bst[b]);
+        } else {
+            bool found = false;
+            for (size_t s = off; s < off + bl; s += EL_FLASH_SECTOR) {
+                size_t sl = total - s < EL_FLASH_SECTOR ? total - s : EL_FLASH_SECTOR;
+                rc = md5_after(l, start + (uint32_t)s, (uint32_t)sl, 0, dev);
+                if (rc != EL_OK) {
+                    free(bst);
+                    return rc;
+                }
+                (*queries)++;
+                mark(need, buf, total, s, sl, classify(dev, buf + s, sl));
+                found = found || !need[s / EL_FLASH_SECTOR];
+            }
+            descend = found;
         }
         off += bl;
-        if (!found) {
-            mark(need, buf, total, off, total - off, PART_DIFFERENT);
-            break;
-        }
     }
+    free(bst);
+    (void)n_sec;
     return EL_OK;
 }
 
@@ -678,7 +693,7 @@ int el_flash_write(struct el_loader *l, uint32_t addr, const uint8_t *data, size
             goto out;
         }
         bool same = false;
-        rc = plan_sectors(l, start, buf, total, ch, &same, &r.md5_queries);
+        rc = plan_sectors(l, start, buf, total, ch, n_sec, &same, &r.md5_queries);
         if (rc != EL_OK) {
             free(ch);
             goto out;
